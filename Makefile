@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make run` and `make test`. Both build .venv from the lock
+# file when it is missing or older than requirements.lock / pyproject.toml.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-from-lock
+SCENARIO ?= params/kharkiv_2022.toml
+ARGS   ?=
+
+.PHONY: run test bench venv lock clean-venv
+
+run: $(STAMP)
+	$(PY) -m model run $(SCENARIO) $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) scripts/bench.py
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed, found " + sys.version.split()[0])'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# this machine's pip config names local indexes that may not exist; hide only those warnings
+	bash -o pipefail -c '$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }'
+	@touch $(STAMP)
+
+# Re-resolve every dependency (after editing pyproject.toml) and pin the result.
+lock:
+	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv
+	/tmp/lock-venv/bin/pip install --quiet --disable-pip-version-check ".[all]"
+	{ echo "# Pinned versions of every package the model, its tests and its optional extras use."; \
+	  echo "# Regenerate with: make lock   (resolves pyproject.toml's [all] extra in a clean venv)"; \
+	  /tmp/lock-venv/bin/pip freeze --exclude border-surge; } > requirements.lock
+
+clean-venv:
+	rm -rf $(VENV)

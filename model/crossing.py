@@ -1,0 +1,174 @@
+"""A border crossing: booths that follow a schedule, FIFO queues per channel, closures.
+
+Each channel (cars, buses, pedestrians) is a pool of booths with its own
+first-come first-served queue. The number of open booths follows the
+channel's schedule; a closure makes it zero for a while. Fewer booths never
+cut a service short: a booth that finishes above the new count simply takes
+no one next. Queue length on the road is ``vehicles x spacing / lanes``.
+
+Booth pools are written by hand rather than as ``simpy.Resource`` because the
+capacity changes over time and waiting parties can leave (renege); the pool
+fires each waiting party's ``turn`` event exactly as a SimPy request would.
+Every change of the queue is reported to the ``on_change`` callback, which
+the simulation uses to record the exact queue series.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from typing import Callable
+
+import simpy
+
+from .entities import Party
+from .scenario import MODES, Crossing, Scenario
+
+__all__ = ["Ticket", "BoothPool", "CrossingPost"]
+
+
+class Ticket:
+    """A party's place in a queue; ``turn`` fires when a booth takes it."""
+
+    __slots__ = ("party", "turn", "active")
+
+    def __init__(self, party: Party, turn: simpy.Event):
+        self.party, self.turn, self.active = party, turn, True
+
+
+class BoothPool:
+    """The booths and the queue of one channel at one crossing."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        crossing: str,
+        mode: str,
+        booths: int,
+        spacing_m: float,
+        lanes: int,
+        on_change: Callable[["BoothPool"], None],
+    ):
+        self.env, self.crossing, self.mode = env, crossing, mode
+        self.booths = booths
+        self.closed = False
+        self.busy = 0
+        self.km_per_vehicle = spacing_m / 1000.0 / lanes if mode != "foot" else 0.0
+        self.parties_waiting = 0
+        self.people_waiting = 0
+        self._queue: deque[Ticket] = deque()
+        self._on_change = on_change
+
+    @property
+    def booths_open(self) -> int:
+        return 0 if self.closed else self.booths
+
+    @property
+    def vehicles_waiting(self) -> int:
+        return 0 if self.mode == "foot" else self.parties_waiting
+
+    @property
+    def queue_km(self) -> float:
+        return self.parties_waiting * self.km_per_vehicle
+
+    def join(self, party: Party) -> Ticket:
+        """Put ``party`` at the back of the queue; its ticket's ``turn`` fires at a booth."""
+        ticket = Ticket(party, self.env.event())
+        self._queue.append(ticket)
+        self.parties_waiting += 1
+        self.people_waiting += party.people
+        self._dispatch()
+        self._on_change(self)
+        return ticket
+
+    def leave(self, ticket: Ticket) -> None:
+        """Take a waiting party out of the queue (it reneged); O(1), skipped at dispatch."""
+        if ticket.active:
+            ticket.active = False
+            self.parties_waiting -= 1
+            self.people_waiting -= ticket.party.people
+            self._on_change(self)
+
+    def release(self) -> None:
+        """A booth finished with its party and may take the next one."""
+        self.busy -= 1
+        self._dispatch()
+        self._on_change(self)
+
+    def set_booths(self, booths: int) -> None:
+        self.booths = booths
+        self._dispatch()
+        self._on_change(self)
+
+    def set_closed(self, closed: bool) -> None:
+        self.closed = closed
+        self._dispatch()
+        self._on_change(self)
+
+    def _dispatch(self) -> None:
+        queue = self._queue
+        while queue and self.busy < self.booths_open:
+            ticket = queue.popleft()
+            if not ticket.active:
+                continue
+            ticket.active = False
+            self.busy += 1
+            self.parties_waiting -= 1
+            self.people_waiting -= ticket.party.people
+            ticket.turn.succeed()
+
+
+class CrossingPost:
+    """One crossing during a run: its booth pools, check regime, inspection and holding area."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, spec: Crossing, on_change):
+        self.env, self.spec, self.name = env, spec, spec.name
+        self.pools: dict[str, BoothPool] = {}
+        for mode in MODES:
+            channel = spec.channel(mode)
+            if channel is not None:
+                self.pools[mode] = BoothPool(
+                    env, spec.name, mode, channel.booths, spec.spacing_m(mode), spec.approach_lanes, on_change
+                )
+        self._regime_starts = [scenario.minutes(r.starts) for r in spec.regimes]
+        self._regimes = spec.regimes
+        self.closure_windows = [(scenario.minutes(w.starts), scenario.minutes(w.ends)) for w in spec.closures]
+        self.inspectors = self.holding = None
+        if spec.inspection is not None:
+            self.inspectors = simpy.Resource(env, spec.inspection.booths)
+            self.holding = simpy.Resource(env, spec.inspection.holding_capacity)
+        for mode, pool in self.pools.items():
+            steps = [(scenario.minutes(s.at), s.booths) for s in spec.channel(mode).booth_schedule]
+            if steps:
+                env.process(self._follow_schedule(pool, steps))
+        if self.closure_windows:
+            env.process(self._follow_closures())
+
+    def regime_multipliers(self, t: float) -> tuple[float, float]:
+        """(service, inspection) multipliers of the check regime in force at ``t``."""
+        i = bisect.bisect_right(self._regime_starts, t) - 1
+        if i < 0:
+            return 1.0, 1.0
+        regime = self._regimes[i]
+        return regime.service_multiplier, regime.inspection_multiplier
+
+    def is_closed_at(self, t: float) -> bool:
+        return any(a <= t < b for a, b in self.closure_windows)
+
+    def _follow_schedule(self, pool: BoothPool, steps: list[tuple[float, int]]):
+        for at, booths in steps:
+            if at > self.env.now:
+                yield self.env.timeout(at - self.env.now)
+            pool.set_booths(booths)
+
+    def _follow_closures(self):
+        for start, end in sorted(self.closure_windows):
+            if end <= self.env.now:
+                continue
+            if start > self.env.now:
+                yield self.env.timeout(start - self.env.now)
+            for pool in self.pools.values():
+                pool.set_closed(True)
+            yield self.env.timeout(end - self.env.now)
+            for pool in self.pools.values():
+                pool.set_closed(False)

@@ -1,0 +1,260 @@
+"""Key figures of a run, computed after it from the records alone.
+
+Everything here is a pure function of the minute-based party log and queue
+series of :mod:`model.records`. Queue series are step functions, exact at
+every change; time averages use the area under them (Law's method), not
+samples. People still queued or on the road at the end are counted as such,
+never dropped, and waits are measured only for those who reached a booth.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .scenario import MODES, Scenario
+
+__all__ = [
+    "step_total",
+    "crossing_series",
+    "replication_kpis",
+    "summarise_kpis",
+    "queues_on_grid",
+    "summarise_grid",
+    "daily_crossings",
+    "KPI_UNITS",
+    "TIME_KPIS",
+]
+
+#: Unit of every key figure; ``minutes`` figures become date-times in the tables.
+KPI_UNITS: dict[str, str] = {
+    "people_departed": "people",
+    "people_arrived": "people",
+    "people_crossed": "people",
+    "people_gave_up": "people",
+    "people_waiting_at_end": "people",
+    "people_travelling_at_end": "people",
+    "people_waiting_for_bus_at_end": "people",
+    "parties_crossed": "parties",
+    "vehicles_crossed": "vehicles",
+    "people_diverted": "people",
+    "people_walked": "people",
+    "people_inspected": "people",
+    "share_crossed": "fraction",
+    "share_gave_up": "fraction",
+    "share_diverted": "fraction",
+    "share_walked": "fraction",
+    "share_inspected": "fraction",
+    "peak_queue_km": "km",
+    "peak_queue_at": "datetime",
+    "peak_vehicles_waiting": "vehicles",
+    "peak_people_waiting": "people",
+    "mean_queue_km": "km",
+    "wait_mean_h": "h",
+    "wait_p50_h": "h",
+    "wait_p90_h": "h",
+    "wait_p95_h": "h",
+    "wait_max_h": "h",
+    **{f"wait_mean_h_{m}": "h" for m in MODES},
+    **{f"wait_p90_h_{m}": "h" for m in MODES},
+    "queue_cleared_at": "datetime",
+    "person_hours_waiting": "person-hours",
+    "people_waiting_at_night_max": "people",
+}
+TIME_KPIS = [k for k, unit in KPI_UNITS.items() if unit == "datetime"]
+
+
+def step_total(series: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Sum of right-continuous step functions given as (times, values); zero before a series starts."""
+    if not series:
+        return np.zeros(1), np.zeros(1)
+    times = np.unique(np.concatenate([t for t, _ in series]))
+    total = np.zeros(len(times))
+    for t, v in series:
+        idx = np.searchsorted(t, times, side="right") - 1
+        total += np.where(idx >= 0, v[np.clip(idx, 0, None)], 0.0)
+    return times, total
+
+
+def crossing_series(queues: pd.DataFrame, columns=("queue_km", "vehicles_waiting", "people_waiting", "booths_open")) -> pd.DataFrame:
+    """One crossing's queue summed over its channels, exact at every change (time in minutes)."""
+    out: dict[str, np.ndarray] = {}
+    groups = [g for _, g in queues.groupby("channel", sort=True)]
+    for col in columns:
+        t, v = step_total([(g["time"].to_numpy(), g[col].to_numpy(dtype=float)) for g in groups])
+        out["time"], out[col] = t, v
+    return pd.DataFrame(out)
+
+
+def _area(times: np.ndarray, values: np.ndarray, horizon: float) -> float:
+    """Integral of a step function from its first time to ``horizon``."""
+    if len(times) == 0:
+        return 0.0
+    edges = np.append(np.minimum(times, horizon), horizon)
+    return float(np.sum(values * np.diff(edges)))
+
+
+def _cleared_at(times: np.ndarray, waiting: np.ndarray) -> float:
+    """When the queue last became empty and stayed so; NaN if it never queued or is not empty at the end."""
+    if len(waiting) == 0 or waiting[-1] > 0 or not (waiting > 0).any():
+        return math.nan
+    last_busy = int(np.nonzero(waiting > 0)[0][-1])
+    return float(times[last_busy + 1])
+
+
+def _night_minutes(scenario: Scenario, hour: int = 3) -> np.ndarray:
+    """Minutes of every local ``hour``:00 in the scenario period."""
+    first = scenario.at(0).replace(hour=hour, minute=0, second=0, microsecond=0)
+    t0 = scenario.minutes(first)
+    return np.array([t for t in np.arange(t0, scenario.horizon_min, 1440.0) if t >= 0])
+
+
+def _value_at(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    idx = np.searchsorted(times, at, side="right") - 1
+    return np.where(idx >= 0, values[np.clip(idx, 0, None)], 0.0)
+
+
+def _party_figures(p: pd.DataFrame, first: pd.DataFrame) -> dict[str, float]:
+    people = p["people"]
+    crossed = p["outcome"] == "crossed"
+    out = {
+        "people_departed": float(first["people"].sum()),
+        "people_arrived": float(people[p["arrived_at"].notna()].sum()),
+        "people_crossed": float(people[crossed].sum()),
+        "people_gave_up": float(people[p["outcome"] == "gave_up"].sum()),
+        "people_waiting_at_end": float(people[p["outcome"] == "waiting_at_end"].sum()),
+        "people_travelling_at_end": float(people[p["outcome"] == "travelling_at_end"].sum()),
+        "people_waiting_for_bus_at_end": float(people[p["outcome"] == "waiting_for_bus_at_end"].sum()),
+        "parties_crossed": float(crossed.sum()),
+        "vehicles_crossed": float(((p["mode"] == "car") & crossed & ~p["walked"]).sum() + p.loc[crossed & (p["mode"] == "bus"), "bus_id"].nunique()),
+        "people_diverted": float(people[p["diverted"]].sum()),
+        "people_walked": float(people[p["walked"]].sum()),
+        "people_inspected": float(people[p["inspected"]].sum()),
+    }
+    total = max(out["people_departed"], 1e-12)
+    for what in ("crossed", "gave_up", "diverted", "walked", "inspected"):
+        out[f"share_{what}"] = out[f"people_{what}"] / total if out["people_departed"] else math.nan
+    waits = p.loc[crossed, "wait_h"].to_numpy()
+    for name, fn in (("mean", np.mean), ("p50", lambda w: np.quantile(w, 0.5)), ("p90", lambda w: np.quantile(w, 0.9)),
+                     ("p95", lambda w: np.quantile(w, 0.95)), ("max", np.max)):
+        out[f"wait_{name}_h"] = float(fn(waits)) if len(waits) else math.nan
+    for m in MODES:
+        w = p.loc[crossed & (p["mode"] == m), "wait_h"].to_numpy()
+        out[f"wait_mean_h_{m}"] = float(w.mean()) if len(w) else math.nan
+        out[f"wait_p90_h_{m}"] = float(np.quantile(w, 0.9)) if len(w) else math.nan
+    return out
+
+
+def _queue_figures(series: pd.DataFrame, horizon: float, nights: np.ndarray) -> dict[str, float]:
+    t, km = series["time"].to_numpy(), series["queue_km"].to_numpy()
+    people = series["people_waiting"].to_numpy()
+    vehicles = series["vehicles_waiting"].to_numpy()
+    peak = int(np.argmax(km)) if len(km) else 0
+    waiting = vehicles + people
+    return {
+        "peak_queue_km": float(km[peak]) if len(km) else 0.0,
+        "peak_queue_at": float(t[peak]) if len(km) and km[peak] > 0 else math.nan,
+        "peak_vehicles_waiting": float(vehicles.max()) if len(vehicles) else 0.0,
+        "peak_people_waiting": float(people.max()) if len(people) else 0.0,
+        "mean_queue_km": _area(t, km, horizon) / horizon,
+        "queue_cleared_at": _cleared_at(t, waiting),
+        "person_hours_waiting": _area(t, people, horizon) / 60.0,
+        "people_waiting_at_night_max": float(_value_at(t, people, nights).max()) if len(nights) else 0.0,
+    }
+
+
+def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataFrame) -> pd.DataFrame:
+    """Key figures per replication and crossing (plus ``all``); time figures in minutes."""
+    horizon = scenario.horizon_min
+    nights = _night_minutes(scenario)
+    rows = []
+    for rep, p_rep in parties.groupby("replication", sort=True):
+        q_rep = queues[queues["replication"] == rep]
+        per_crossing = {}
+        for c in scenario.crossings:
+            series = crossing_series(q_rep[q_rep["crossing"] == c.name])
+            per_crossing[c.name] = series
+            p_c = p_rep[p_rep["crossing"] == c.name]
+            first = p_rep[p_rep["first_crossing"] == c.name]
+            row = {"replication": rep, "crossing": c.name, **_party_figures(p_c, first), **_queue_figures(series, horizon, nights)}
+            rows.append(row)
+        all_series = _sum_series(list(per_crossing.values()))
+        rows.append({"replication": rep, "crossing": "all", **_party_figures(p_rep, p_rep), **_queue_figures(all_series, horizon, nights)})
+    return pd.DataFrame(rows, columns=["replication", "crossing", *KPI_UNITS])
+
+
+def _sum_series(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    cols = ["queue_km", "vehicles_waiting", "people_waiting", "booths_open"]
+    out = {}
+    for col in cols:
+        t, v = step_total([(f["time"].to_numpy(), f[col].to_numpy()) for f in frames])
+        out["time"], out[col] = t, v
+    return pd.DataFrame(out)
+
+
+def summarise_kpis(per_rep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean, sd, t-based confidence interval and 10th/90th percentiles of each figure across replications."""
+    rows = []
+    for crossing, g in per_rep.groupby("crossing", sort=False):
+        for kpi, unit in KPI_UNITS.items():
+            x = g[kpi].to_numpy(dtype=float)
+            x = x[~np.isnan(x)]
+            n = len(x)
+            mean = float(x.mean()) if n else math.nan
+            sd = float(x.std(ddof=1)) if n > 1 else math.nan
+            half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)) if n > 1 else math.nan
+            rows.append({
+                "crossing": crossing, "kpi": kpi, "unit": unit, "n": n, "mean": mean, "sd": sd,
+                "ci95_low": mean - half, "ci95_high": mean + half,
+                "p10": float(np.quantile(x, 0.1)) if n else math.nan,
+                "p90": float(np.quantile(x, 0.9)) if n else math.nan,
+                "replications": int(len(g)),
+            })
+    return pd.DataFrame(rows)
+
+
+def queues_on_grid(scenario: Scenario, queues: pd.DataFrame, grid_min: float | None = None) -> pd.DataFrame:
+    """Each crossing's total queue (km, vehicles, people, booths) per replication on a regular grid."""
+    step = grid_min or scenario.grid_min
+    grid = np.arange(0.0, scenario.horizon_min + 1e-9, step)
+    frames = []
+    for (rep, crossing), g in queues.groupby(["replication", "crossing"], sort=True):
+        s = crossing_series(g)
+        t = s["time"].to_numpy()
+        frame = {"replication": rep, "crossing": crossing, "time": grid}
+        for col in ("queue_km", "vehicles_waiting", "people_waiting", "booths_open"):
+            frame[col] = _value_at(t, s[col].to_numpy(), grid)
+        frames.append(pd.DataFrame(frame))
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarise_grid(grid: pd.DataFrame) -> pd.DataFrame:
+    """Mean, median, 5th and 95th percentiles across replications at each grid time."""
+    values = ["queue_km", "vehicles_waiting", "people_waiting"]
+    g = grid.groupby(["crossing", "time"], sort=True)[values]
+    parts = {
+        "mean": g.mean(),
+        "median": g.median(),
+        "p05": g.quantile(0.05),
+        "p95": g.quantile(0.95),
+    }
+    out = pd.concat({k: v for k, v in parts.items()}, axis=1)
+    out.columns = [f"{col}_{stat}" for stat, col in out.columns]
+    return out.reset_index()
+
+
+def daily_crossings(scenario: Scenario, parties: pd.DataFrame) -> pd.DataFrame:
+    """People and parties crossed per local calendar day, crossing and replication."""
+    crossed = parties[parties["outcome"] == "crossed"]
+    start = pd.Timestamp(scenario.start).tz_convert(scenario.timezone)
+    day = (start + pd.to_timedelta(crossed["crossed_at"], unit="min")).dt.strftime("%Y-%m-%d")
+    out = (
+        crossed.assign(date=day.to_numpy())
+        .groupby(["replication", "crossing", "date"], sort=True)
+        .agg(people_crossed=("people", "sum"), parties_crossed=("people", "size"))
+        .reset_index()
+    )
+    return out

@@ -1,0 +1,467 @@
+"""One replication of the surge: build the crossings, release the parties, run to the end.
+
+``run_replication(scenario, replication)`` is a pure function: the same
+scenario and replication number give the same records, with no file, chart or
+console work. The life of a party is :meth:`Surge.party`, which reads in the
+order of the real process: depart, choose a crossing, travel, join the queue
+(or balk), wait (or renege: divert, walk, give up), be served, maybe be held
+for secondary inspection, cross.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from .arrivals import party_sizes, sample_departures
+from .crossing import BoothPool, CrossingPost
+from .distributions import Sampler, Uniform, make_sampler, unit_mean_spec
+from .entities import Party
+from .records import QueueLog, RunRecords
+from .scenario import MODES, BusService, Origin, Route, Scenario, haversine_km
+from .streams import StreamId, stream
+
+__all__ = ["run_replication", "Surge"]
+
+log = logging.getLogger(__name__)
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class _RouteState:
+    """A route as the engine uses it: times in minutes, a travel-time sampler."""
+
+    spec: Route
+    closed_from: float
+    closed_until: float
+    length_steps: list[tuple[float, float]]  # (from minute, road km), sorted
+    sampler: Sampler  # speed (km/h) or travel time (h)
+    by_speed: bool
+
+    def road_km(self, t: float) -> float:
+        km = self.spec.road_km
+        for start, length in self.length_steps:
+            if t >= start:
+                km = length
+        return km
+
+    def is_closed(self, t: float) -> bool:
+        return self.closed_from <= t < self.closed_until
+
+    def expected_travel_min(self, t: float) -> float:
+        spec = self.sampler.spec
+        return self.road_km(t) / spec.mean * 60.0 if self.by_speed else spec.mean * 60.0
+
+    def travel_min(self, t: float, mode: str, walk: Sampler) -> float:
+        if mode == "foot":
+            return self.road_km(t) / max(walk(), 1e-6) * 60.0
+        if self.by_speed:
+            return self.road_km(t) / max(self.sampler(), 1e-6) * 60.0
+        return self.sampler() * 60.0
+
+
+class Surge:
+    """The state of one replication: environment, crossings, routes, samplers and logs."""
+
+    def __init__(self, scenario: Scenario, replication: int):
+        self.scenario, self.replication = scenario, replication
+        self.env = simpy.Environment()
+        seed = scenario.seed
+        self.queue_log = QueueLog([c.name for c in scenario.crossings])
+        self.posts = {c.name: CrossingPost(self.env, scenario, c, self.queue_log.record) for c in scenario.crossings}
+        self.parties: list[Party] = []
+        self.buses: list[Party] = []
+        self.bus_stops: dict[str, list[Party]] = {o.name: [] for o in scenario.origins}
+        self._bus_waiting_people = {o.name: 0 for o in scenario.origins}
+        self._bus_signal = {o.name: self.env.event() for o in scenario.origins}
+        self.routes: dict[str, dict[str, _RouteState]] = {o.name: {} for o in scenario.origins}
+        for r in scenario.routes:
+            by_speed = r.speed_kmh is not None
+            self.routes[r.origin][r.crossing] = _RouteState(
+                spec=r,
+                closed_from=scenario.minutes(r.closed_from) if r.closed_from else (0.0 if r.closed_until else INF),
+                closed_until=scenario.minutes(r.closed_until) if r.closed_until else INF,
+                length_steps=[(scenario.minutes(x.starts), x.road_km) for x in r.lengthened],
+                sampler=make_sampler(r.speed_kmh if by_speed else r.travel_time_h, stream(seed, replication, StreamId.TRAVEL, r.origin, r.crossing)),
+                by_speed=by_speed,
+            )
+        self.walk_speed = make_sampler(scenario.walking.walk_speed_kmh, stream(seed, replication, StreamId.TRAVEL, "walking"))
+        self.diversion_speed = make_sampler(
+            scenario.behaviour.diversion_speed_kmh, stream(seed, replication, StreamId.DIVERSION_TRAVEL)
+        )
+        self.service_factor: dict[tuple[str, str], Sampler] = {}
+        for c in scenario.crossings:
+            for mode in MODES:
+                ch = c.channel(mode)
+                if ch is not None:
+                    self.service_factor[c.name, mode] = make_sampler(
+                        unit_mean_spec(ch.service.dist, ch.service.cv), stream(seed, replication, StreamId.SERVICE, c.name, mode)
+                    )
+        self.uniform = {
+            key: make_sampler(_UNIT_UNIFORM, stream(seed, replication, sid, key))
+            for sid, key in [(StreamId.RENEGING, "renege"), (StreamId.INSPECTION_DRAW, "inspect")]
+        }
+        self.choice_uniform = {
+            o.name: make_sampler(_UNIT_UNIFORM, stream(seed, replication, StreamId.CHOICE, o.name)) for o in scenario.origins
+        }
+        self.inspection_time = {
+            c.name: make_sampler(c.inspection.time_h, stream(seed, replication, StreamId.INSPECTION_TIME, c.name))
+            for c in scenario.crossings
+            if c.inspection is not None
+        }
+        self._next_id = 0
+        self._reports: list[tuple[float, dict[tuple[str, str], float]]] = []
+        self._report_times: list[float] = []
+        self._needs_reports = any(o.choice.method == "informed" for o in scenario.origins) or any(
+            scenario.behaviour.mode(m).renege.divert > 0
+            or scenario.behaviour.mode(m).balk_queue_km is not None
+            or scenario.behaviour.mode(m).balk_queue_people is not None
+            for m in MODES
+        )
+
+    # --- the life of one party --------------------------------------------------------------
+
+    def party(self, p: Party, crossing: str | None = None):
+        """Depart, travel, queue, be served, cross: the lifecycle of one party (or one bus)."""
+        env, behaviour = self.env, self.scenario.behaviour
+        if crossing is None:
+            crossing = yield from self._choose_and_travel_from_origin(p)
+            if crossing is None:
+                return self._give_up(p)
+        p.first_crossing = p.first_crossing or crossing
+        p.arrived_at = env.now
+        while True:
+            post = self.posts[crossing]
+            pool = post.pools[p.mode]
+            p.crossing = crossing
+            if self._balks(p, pool):
+                crossing = yield from self._divert(p, crossing)
+                if crossing is None:
+                    return self._give_up(p)
+                p.arrived_at = env.now
+                continue
+            p.outcome = "waiting_at_end"
+            ticket = pool.join(p)
+            if p.patience_min < INF:
+                yield ticket.turn | env.timeout(p.patience_min)
+            else:
+                yield ticket.turn
+            if ticket.turn.triggered:
+                break
+            pool.leave(ticket)
+            action = self._renege_action(p)
+            if action == "walk" and "foot" in post.pools:
+                p.mode, p.walked, p.patience_min, p.balk_people = "foot", True, INF, INF
+                continue
+            if action == "divert":
+                crossing = yield from self._divert(p, crossing)
+                if crossing is not None:
+                    p.arrived_at = env.now
+                    continue
+            return self._give_up(p)
+
+        p.service_start_at = env.now
+        service_mult, inspection_mult = post.regime_multipliers(env.now)
+        channel = post.spec.channel(p.mode)
+        mean_min = channel.service.per_vehicle_min + channel.service.per_person_min * p.people
+        yield env.timeout(mean_min * service_mult * self.service_factor[crossing, p.mode]())
+        if self._held_for_inspection(p, post, inspection_mult):
+            p.inspected = True
+            slot = post.holding.request()
+            yield slot  # the booth stays blocked until the holding area has room
+            pool.release()
+            with post.inspectors.request() as inspector:
+                yield inspector
+                yield env.timeout(self.inspection_time[crossing]() * 60.0)
+            post.holding.release(slot)
+        else:
+            pool.release()
+        p.crossed_at = env.now
+        p.outcome = "crossed"
+
+    # --- decisions --------------------------------------------------------------------------
+
+    def _choose_and_travel_from_origin(self, p: Party):
+        """Pick a route at departure and drive (or walk) it; a cut road costs a trip and a re-choice."""
+        origin = self.scenario.origin(p.origin)
+        excluded: set[str] = set()
+        while True:
+            crossing = self._choose_route(origin, p.mode, excluded)
+            if crossing is None:
+                return None
+            route = self.routes[p.origin][crossing]
+            travel = route.travel_min(self.env.now, p.mode, self.walk_speed)
+            p.first_crossing = p.first_crossing or crossing
+            if not route.is_closed(self.env.now):
+                yield self.env.timeout(travel)
+                return crossing
+            yield self.env.timeout(travel)  # out to the cut and back again
+            p.diversions += 1
+            excluded.add(crossing)
+
+    def _choose_route(self, origin: Origin, mode: str, excluded: set[str]) -> str | None:
+        """A crossing for a party leaving ``origin`` now, by fixed shares or informed logit."""
+        now = self.env.now
+        known = now - self.scenario.information.closure_known_after_min
+        options = [
+            (name, r)
+            for name, r in self.routes[origin.name].items()
+            if name not in excluded
+            and not r.is_closed(known)
+            and mode in self.posts[name].pools
+            and not self.posts[name].is_closed_at(known)
+        ]
+        if not options:
+            return None
+        draw = self.choice_uniform[origin.name]()
+        if origin.choice.method == "shares":
+            weights = np.array([r.spec.share or 0.0 for _, r in options])
+            if weights.sum() <= 0:
+                weights = np.ones(len(options))
+        else:
+            costs_h = np.array(
+                [r.expected_travel_min(now) / 60.0 + self._reported_wait_h(name, mode) for name, r in options]
+            )
+            weights = _logit_weights(costs_h, origin.choice.logit_scale_per_h)
+        return options[_pick(weights, draw)][0]
+
+    def _divert(self, p: Party, here: str):
+        """Drive on to another crossing chosen on reported waits; None if there is none or too many tries."""
+        behaviour = self.scenario.behaviour
+        if p.diversions >= behaviour.max_diversions:
+            return None
+        now = self.env.now
+        known = now - self.scenario.information.closure_known_after_min
+        here_spec = self.posts[here].spec
+        options, costs_h = [], []
+        for name, post in self.posts.items():
+            if name == here or p.mode not in post.pools or post.is_closed_at(known):
+                continue
+            km = haversine_km(here_spec.lat, here_spec.lon, post.spec.lat, post.spec.lon) * behaviour.diversion_road_factor
+            speed = behaviour.diversion_speed_kmh.mean if p.mode != "foot" else self.scenario.walking.walk_speed_kmh.mean
+            options.append((name, km))
+            costs_h.append(km / speed + self._reported_wait_h(name, p.mode))
+        if not options:
+            return None
+        scale = self.scenario.origin(p.origin).choice.logit_scale_per_h
+        name, km = options[_pick(_logit_weights(np.array(costs_h), scale), self.choice_uniform[p.origin]())]
+        speed = self.diversion_speed() if p.mode != "foot" else self.walk_speed()
+        p.diversions += 1
+        p.outcome = "travelling_at_end"
+        yield self.env.timeout(km / max(speed, 1e-6) * 60.0)
+        return name
+
+    def _balks(self, p: Party, pool: BoothPool) -> bool:
+        if p.mode == "foot":
+            return pool.people_waiting > p.balk_people
+        return pool.queue_km > p.balk_km
+
+    def _renege_action(self, p: Party) -> str:
+        renege = self.scenario.behaviour.mode(p.mode).renege
+        u = self.uniform["renege"]()
+        if u < renege.divert:
+            return "divert"
+        if u < renege.divert + renege.walk:
+            return "walk"
+        return "give_up"
+
+    def _held_for_inspection(self, p: Party, post: CrossingPost, multiplier: float) -> bool:
+        spec = post.spec.inspection
+        if spec is None or multiplier <= 0:
+            return False
+        party_p = getattr(spec.party_probability, p.mode)
+        person_p = getattr(spec.person_probability, p.mode)
+        prob = 1.0 - (1.0 - party_p) * (1.0 - person_p) ** p.people
+        return self.uniform["inspect"]() < min(1.0, prob * multiplier)
+
+    def _give_up(self, p: Party) -> None:
+        p.outcome = "gave_up"
+        p.gave_up_at = self.env.now
+
+    # --- queue reports ----------------------------------------------------------------------
+
+    def _reported_wait_h(self, crossing: str, mode: str) -> float:
+        """Expected wait as people read it now: the latest report that has reached them."""
+        i = bisect.bisect_right(self._report_times, self.env.now - self.scenario.information.delay_min) - 1
+        if i < 0:
+            return 0.0
+        return self._reports[i][1].get((crossing, mode), INF)
+
+    def _publish_reports(self):
+        """Every few minutes, post each crossing's queue and the wait it implies."""
+        while True:
+            snapshot = {}
+            for name, post in self.posts.items():
+                mult, _ = post.regime_multipliers(self.env.now)
+                for mode, pool in post.pools.items():
+                    service = post.spec.channel(mode).service
+                    work_min = (service.per_vehicle_min * pool.parties_waiting + service.per_person_min * pool.people_waiting) * mult
+                    booths = pool.booths_open
+                    snapshot[name, mode] = work_min / booths / 60.0 if booths else (INF if pool.parties_waiting else 0.0)
+            self._reports.append((self.env.now, snapshot))
+            self._report_times.append(self.env.now)
+            yield self.env.timeout(self.scenario.information.publish_every_min)
+
+    # --- sources ----------------------------------------------------------------------------
+
+    def _new_party(self, origin: Origin, mode: str, people: int, departed_at: float, patience: float, balk_km: float, balk_people: float) -> Party:
+        p = Party(self._next_id, origin.name, mode, int(people), departed_at, patience, balk_km, balk_people)
+        self._next_id += 1
+        self.parties.append(p)
+        return p
+
+    def _behaviour_draws(self, origin: Origin, modes: np.ndarray, n: int):
+        """Patience and balking thresholds for each departing party, from the origin's own streams."""
+        seed, rep = self.scenario.seed, self.replication
+        patience = np.full(n, INF)
+        balk_km = np.full(n, INF)
+        balk_people = np.full(n, INF)
+        for k, mode in enumerate(MODES):
+            mask = modes == k
+            count = int(mask.sum())
+            if not count:
+                continue
+            b = self.scenario.behaviour.mode(mode)
+            if b.patience_h is not None:
+                patience[mask] = b.patience_h.draw(stream(seed, rep, StreamId.PATIENCE, origin.name, mode), count) * 60.0
+            if b.balk_queue_km is not None:
+                balk_km[mask] = b.balk_queue_km.draw(stream(seed, rep, StreamId.BALKING, origin.name, mode), count)
+            if b.balk_queue_people is not None:
+                balk_people[mask] = b.balk_queue_people.draw(stream(seed, rep, StreamId.BALKING, origin.name, mode, "people"), count)
+        return patience, balk_km, balk_people
+
+    def _origin_source(self, origin: Origin):
+        """Release the origin's parties at their sampled departure times."""
+        dep = sample_departures(self.scenario, origin, self.replication)
+        patience, balk_km, balk_people = self._behaviour_draws(origin, dep.modes, len(dep.minutes))
+        env = self.env
+        for t, k, people, pat, bk, bp in zip(dep.minutes.tolist(), dep.modes.tolist(), dep.people.tolist(), patience, balk_km, balk_people):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            mode = MODES[k]
+            p = self._new_party(origin, mode, people, t, pat, bk, bp)
+            if mode == "bus":
+                self._wait_for_bus(origin.name, p)
+            else:
+                env.process(self.party(p))
+
+    def _wait_for_bus(self, origin: str, p: Party) -> None:
+        p.outcome = "waiting_for_bus_at_end"
+        self.bus_stops[origin].append(p)
+        self._bus_waiting_people[origin] += p.people
+        signal, self._bus_signal[origin] = self._bus_signal[origin], self.env.event()
+        signal.succeed()
+
+    def _board(self, origin: Origin, service: BusService) -> None:
+        """Fill one bus from the stop (first come, first boarded) and send it on its way."""
+        stop = self.bus_stops[origin.name]
+        riders: list[Party] = []
+        seats = service.capacity
+        while stop and (not riders or stop[0].people <= seats):
+            group = stop.pop(0)
+            seats -= group.people
+            riders.append(group)
+        if not riders:
+            return
+        people = sum(g.people for g in riders)
+        self._bus_waiting_people[origin.name] -= people
+        now = self.env.now
+        bus = Party(-1 - len(self.buses), origin.name, "bus", people, now, riders=riders)
+        for g in riders:
+            g.boarded_at, g.bus_id, g.outcome = now, len(self.buses), "travelling_at_end"
+        self.buses.append(bus)
+        route = self.routes[origin.name][service.crossing]
+        self.env.process(self._bus_trip(bus, route, service.crossing))
+
+    def _bus_trip(self, bus: Party, route: _RouteState, crossing: str):
+        yield self.env.timeout(route.travel_min(self.env.now, "bus", self.walk_speed))
+        yield from self.party(bus, crossing)
+
+    def _bus_timetable(self, origin: Origin, service: BusService):
+        for when in service.timetable:
+            t = self.scenario.minutes(when)
+            if t < self.env.now:
+                continue
+            yield self.env.timeout(t - self.env.now)
+            self._board(origin, service)
+
+    def _bus_trigger(self, origin: Origin, service: BusService):
+        while True:
+            while self._bus_waiting_people[origin.name] < service.trigger_people:
+                yield self._bus_signal[origin.name]
+            self._board(origin, service)
+            if service.min_headway_min > 0:
+                yield self.env.timeout(service.min_headway_min)
+
+    def _initial_queues(self) -> None:
+        """Parties already waiting at the start join their queues first, in order."""
+        for c in self.scenario.crossings:
+            q = c.initial_queue
+            if q is None:
+                continue
+            origin = self.scenario.origin(q.origin)
+            for mode in MODES:
+                count = getattr(q, mode)
+                if not count:
+                    continue
+                sizes = party_sizes(
+                    getattr(origin.party_size, mode),
+                    stream(self.scenario.seed, self.replication, StreamId.INITIAL_QUEUE, c.name, mode),
+                    count,
+                )
+                modes = np.full(count, MODES.index(mode))
+                patience, balk_km, balk_people = self._behaviour_draws(origin, modes, count)
+                for people, pat in zip(sizes.tolist(), patience):
+                    p = self._new_party(origin, mode, people, 0.0, pat, INF, INF)
+                    p.initial = True
+                    p.first_crossing = c.name
+                    self.env.process(self.party(p, c.name))
+
+    # --- the run ----------------------------------------------------------------------------
+
+    def run(self) -> RunRecords:
+        self._initial_queues()
+        for origin in self.scenario.origins:
+            self.env.process(self._origin_source(origin))
+            for service in origin.buses:
+                if service.timetable:
+                    self.env.process(self._bus_timetable(origin, service))
+                if service.trigger_people is not None:
+                    self.env.process(self._bus_trigger(origin, service))
+        if self._needs_reports:
+            self.env.process(self._publish_reports())
+        for post in self.posts.values():
+            for pool in post.pools.values():
+                self.queue_log.record(pool, at=0.0)
+        self.env.run(until=self.scenario.horizon_min)
+        log.debug("replication %d: %d parties, %d buses", self.replication, len(self.parties), len(self.buses))
+        return RunRecords.from_parties(self.replication, self.parties, self.buses, self.queue_log)
+
+
+_UNIT_UNIFORM = Uniform(dist="uniform", low=0.0, high=1.0)
+
+
+def _logit_weights(costs_h: np.ndarray, scale: float) -> np.ndarray:
+    """Multinomial-logit weights exp(-scale x cost); infinite cost gets zero weight."""
+    finite = np.isfinite(costs_h)
+    if not finite.any():
+        return np.ones(len(costs_h))
+    z = -scale * np.where(finite, costs_h, np.inf)
+    z = z - z[finite].max()
+    return np.where(finite, np.exp(z), 0.0)
+
+
+def _pick(weights: np.ndarray, u: float) -> int:
+    """Index drawn with probability proportional to ``weights``, from a U(0, 1) draw."""
+    cumulative = np.cumsum(weights)
+    return int(min(np.searchsorted(cumulative, u * cumulative[-1], side="right"), len(weights) - 1))
+
+
+def run_replication(scenario: Scenario, replication: int = 0) -> RunRecords:
+    """Simulate one replication of ``scenario``; its streams depend on (seed, replication) only."""
+    return Surge(scenario, replication).run()

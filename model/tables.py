@@ -1,0 +1,80 @@
+"""The tables a run produces, with real date-times, built from the replications' records.
+
+:func:`build_results` joins the compact per-replication records, computes the
+key figures and the resampled queue series, and turns minutes from the start
+into time-zone-aware timestamps. :class:`Results` is what the Python API
+returns and what :mod:`model.outputs` writes to a run folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .metrics import TIME_KPIS, daily_crossings, queues_on_grid, replication_kpis, summarise_grid, summarise_kpis
+from .records import PARTY_TIMES, RunRecords
+from .scenario import Scenario
+
+__all__ = ["Results", "build_results", "to_datetimes", "iso_strings"]
+
+
+@dataclass
+class Results:
+    """Every table of a run. Times are pandas timestamps in the scenario's time zone."""
+
+    scenario: Scenario
+    parties: pd.DataFrame
+    queues: pd.DataFrame
+    kpis: pd.DataFrame
+    kpis_by_replication: pd.DataFrame
+    queues_grid: pd.DataFrame
+    queues_summary: pd.DataFrame
+    daily: pd.DataFrame
+
+    @property
+    def replications(self) -> int:
+        return int(self.kpis_by_replication["replication"].nunique())
+
+
+def to_datetimes(scenario: Scenario, minutes: pd.Series | np.ndarray) -> pd.Series:
+    """Minutes from the scenario start as timestamps in the scenario's zone, to the second."""
+    start = pd.Timestamp(scenario.start).tz_convert(scenario.timezone)
+    delta = pd.to_timedelta(pd.Series(minutes, dtype=float).to_numpy() * 60.0, unit="s").round("s")
+    return pd.Series(start + delta, index=getattr(minutes, "index", None))
+
+
+def iso_strings(stamps: pd.Series) -> pd.Series:
+    """ISO 8601 with the offset (``2022-09-09T19:24:00+03:00``); empty where missing."""
+    text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return (text.str[:-2] + ":" + text.str[-2:]).where(stamps.notna(), "")
+
+
+def build_results(scenario: Scenario, records: list[RunRecords]) -> Results:
+    """Join the replications (in replication order) and compute every table."""
+    records = sorted(records, key=lambda r: r.replication)
+    parties_min = pd.concat([r.parties for r in records], ignore_index=True)
+    queues_min = pd.concat([r.queues for r in records], ignore_index=True)
+    per_rep = replication_kpis(scenario, parties_min, queues_min)
+    summary = summarise_kpis(per_rep)
+    grid = queues_on_grid(scenario, queues_min)
+    grid_summary = summarise_grid(grid)
+    daily = daily_crossings(scenario, parties_min)
+
+    parties = parties_min.copy()
+    for col in PARTY_TIMES:
+        parties[col] = to_datetimes(scenario, parties_min[col])
+    queues = queues_min.copy()
+    queues["time"] = to_datetimes(scenario, queues_min["time"])
+    for col in TIME_KPIS:
+        per_rep[col] = to_datetimes(scenario, per_rep[col])
+    grid["time"] = to_datetimes(scenario, grid["time"])
+    grid_summary["time"] = to_datetimes(scenario, grid_summary["time"])
+    time_rows = summary["kpi"].isin(TIME_KPIS)
+    summary = summary.astype({c: object for c in ("mean", "ci95_low", "ci95_high", "p10", "p90")})
+    for col in ("mean", "ci95_low", "ci95_high", "p10", "p90"):
+        summary.loc[time_rows, col] = to_datetimes(scenario, summary.loc[time_rows, col].astype(float)).to_numpy()
+    summary.loc[time_rows, "sd"] = summary.loc[time_rows, "sd"] / 60.0  # minutes -> hours
+    summary.loc[time_rows, "unit"] = "datetime (sd in h)"
+    return Results(scenario, parties, queues, summary, per_rep, grid, grid_summary, daily)
