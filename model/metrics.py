@@ -81,11 +81,13 @@ def step_total(series: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray,
 
 def crossing_series(queues: pd.DataFrame, columns=("queue_km", "vehicles_waiting", "people_waiting", "booths_open")) -> pd.DataFrame:
     """One crossing's queue summed over its channels, exact at every change (time in minutes)."""
+    channel = queues["channel"].to_numpy(dtype=object)
+    time = queues["time"].to_numpy(dtype=float)
+    masks = [channel == c for c in pd.unique(channel)]
     out: dict[str, np.ndarray] = {}
-    groups = [g for _, g in queues.groupby("channel", sort=True)]
     for col in columns:
-        t, v = step_total([(g["time"].to_numpy(), g[col].to_numpy(dtype=float)) for g in groups])
-        out["time"], out[col] = t, v
+        values = queues[col].to_numpy(dtype=float)
+        out["time"], out[col] = step_total([(time[m], values[m]) for m in masks])
     return pd.DataFrame(out)
 
 
@@ -118,31 +120,34 @@ def _value_at(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarr
 
 
 def _party_figures(p: pd.DataFrame, first: pd.DataFrame) -> dict[str, float]:
-    people = p["people"]
-    crossed = p["outcome"] == "crossed"
+    people = p["people"].to_numpy(dtype=float)
+    outcome = p["outcome"].to_numpy(dtype=object)
+    mode = p["mode"].to_numpy(dtype=object)
+    walked = p["walked"].to_numpy(dtype=bool)
+    crossed = outcome == "crossed"
     out = {
         "people_departed": float(first["people"].sum()),
-        "people_arrived": float(people[p["arrived_at"].notna()].sum()),
-        "people_crossed": float(people[crossed].sum()),
-        "people_gave_up": float(people[p["outcome"] == "gave_up"].sum()),
-        "people_waiting_at_end": float(people[p["outcome"] == "waiting_at_end"].sum()),
-        "people_travelling_at_end": float(people[p["outcome"] == "travelling_at_end"].sum()),
-        "people_waiting_for_bus_at_end": float(people[p["outcome"] == "waiting_for_bus_at_end"].sum()),
+        "people_arrived": float(people[~np.isnan(p["arrived_at"].to_numpy(dtype=float))].sum()),
+        **{f"people_{o}": float(people[outcome == o].sum()) for o in ("crossed", "gave_up", "waiting_at_end", "travelling_at_end", "waiting_for_bus_at_end")},
         "parties_crossed": float(crossed.sum()),
-        "vehicles_crossed": float(((p["mode"] == "car") & crossed & ~p["walked"]).sum() + p.loc[crossed & (p["mode"] == "bus"), "bus_id"].nunique()),
-        "people_diverted": float(people[p["diverted"]].sum()),
-        "people_walked": float(people[p["walked"]].sum()),
-        "people_inspected": float(people[p["inspected"]].sum()),
+        "vehicles_crossed": float(((mode == "car") & crossed & ~walked).sum()
+                                  + len(np.unique(p["bus_id"].to_numpy()[crossed & (mode == "bus")]))),
+        "people_diverted": float(people[p["diverted"].to_numpy(dtype=bool)].sum()),
+        "people_walked": float(people[walked].sum()),
+        "people_inspected": float(people[p["inspected"].to_numpy(dtype=bool)].sum()),
     }
-    total = max(out["people_departed"], 1e-12)
     for what in ("crossed", "gave_up", "diverted", "walked", "inspected"):
-        out[f"share_{what}"] = out[f"people_{what}"] / total if out["people_departed"] else math.nan
-    waits = p.loc[crossed, "wait_h"].to_numpy()
-    for name, fn in (("mean", np.mean), ("p50", lambda w: np.quantile(w, 0.5)), ("p90", lambda w: np.quantile(w, 0.9)),
-                     ("p95", lambda w: np.quantile(w, 0.95)), ("max", np.max)):
-        out[f"wait_{name}_h"] = float(fn(waits)) if len(waits) else math.nan
+        out[f"share_{what}"] = out[f"people_{what}"] / out["people_departed"] if out["people_departed"] else math.nan
+    wait = p["wait_h"].to_numpy(dtype=float)
+    waits = wait[crossed]
+    if len(waits):
+        p50, p90, p95 = np.quantile(waits, [0.5, 0.9, 0.95])
+        out.update(wait_mean_h=float(waits.mean()), wait_p50_h=float(p50), wait_p90_h=float(p90),
+                   wait_p95_h=float(p95), wait_max_h=float(waits.max()))
+    else:
+        out.update({f"wait_{s}_h": math.nan for s in ("mean", "p50", "p90", "p95", "max")})
     for m in MODES:
-        w = p.loc[crossed & (p["mode"] == m), "wait_h"].to_numpy()
+        w = wait[crossed & (mode == m)]
         out[f"wait_mean_h_{m}"] = float(w.mean()) if len(w) else math.nan
         out[f"wait_p90_h_{m}"] = float(np.quantile(w, 0.9)) if len(w) else math.nan
     return out
@@ -166,22 +171,29 @@ def _queue_figures(series: pd.DataFrame, horizon: float, nights: np.ndarray) -> 
     }
 
 
+def _split(frame: pd.DataFrame, column: str) -> dict:
+    """Rows of ``frame`` by the value of ``column`` (one pass, not one comparison per value)."""
+    return {key: rows for key, rows in frame.groupby(column, sort=False, observed=True)}
+
+
 def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataFrame) -> pd.DataFrame:
     """Key figures per replication and crossing (plus ``all``); time figures in minutes."""
     horizon = scenario.horizon_min
     nights = _night_minutes(scenario)
+    empty_p, empty_q = parties.iloc[:0], queues.iloc[:0]
+    queues_by_rep = _split(queues, "replication")
     rows = []
     for rep, p_rep in parties.groupby("replication", sort=True):
-        q_rep = queues[queues["replication"] == rep]
-        per_crossing = {}
+        q_by_crossing = _split(queues_by_rep.get(rep, empty_q), "crossing")
+        p_by_crossing = _split(p_rep, "crossing")
+        p_by_first = _split(p_rep, "first_crossing")
+        series_list = []
         for c in scenario.crossings:
-            series = crossing_series(q_rep[q_rep["crossing"] == c.name])
-            per_crossing[c.name] = series
-            p_c = p_rep[p_rep["crossing"] == c.name]
-            first = p_rep[p_rep["first_crossing"] == c.name]
-            row = {"replication": rep, "crossing": c.name, **_party_figures(p_c, first), **_queue_figures(series, horizon, nights)}
-            rows.append(row)
-        all_series = _sum_series(list(per_crossing.values()))
+            series = crossing_series(q_by_crossing.get(c.name, empty_q))
+            series_list.append(series)
+            figures = _party_figures(p_by_crossing.get(c.name, empty_p), p_by_first.get(c.name, empty_p))
+            rows.append({"replication": rep, "crossing": c.name, **figures, **_queue_figures(series, horizon, nights)})
+        all_series = _sum_series(series_list)
         rows.append({"replication": rep, "crossing": "all", **_party_figures(p_rep, p_rep), **_queue_figures(all_series, horizon, nights)})
     return pd.DataFrame(rows, columns=["replication", "crossing", *KPI_UNITS])
 
@@ -221,13 +233,17 @@ def queues_on_grid(scenario: Scenario, queues: pd.DataFrame, grid_min: float | N
     step = grid_min or scenario.grid_min
     grid = np.arange(0.0, scenario.horizon_min + 1e-9, step)
     frames = []
-    for (rep, crossing), g in queues.groupby(["replication", "crossing"], sort=True):
-        s = crossing_series(g)
-        t = s["time"].to_numpy()
-        frame = {"replication": rep, "crossing": crossing, "time": grid}
-        for col in ("queue_km", "vehicles_waiting", "people_waiting", "booths_open"):
-            frame[col] = _value_at(t, s[col].to_numpy(), grid)
-        frames.append(pd.DataFrame(frame))
+    for rep, q_rep in queues.groupby("replication", sort=True):
+        by_crossing = _split(q_rep, "crossing")
+        for c in scenario.crossings:
+            if c.name not in by_crossing:
+                continue
+            s = crossing_series(by_crossing[c.name])
+            t = s["time"].to_numpy()
+            frame = {"replication": rep, "crossing": c.name, "time": grid}
+            for col in ("queue_km", "vehicles_waiting", "people_waiting", "booths_open"):
+                frame[col] = _value_at(t, s[col].to_numpy(), grid)
+            frames.append(pd.DataFrame(frame))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -81,11 +81,26 @@ def _copy_bus_record(bus: Party) -> None:
 
 @dataclass
 class RunRecords:
-    """The compact result of one replication (times in minutes from the start)."""
+    """The compact result of one replication (times in minutes from the start).
+
+    ``kpis`` and ``grid`` are this replication's key figures and resampled queue
+    series; computing them where the replication ran lets worker processes
+    share that work too.
+    """
 
     replication: int
     parties: pd.DataFrame
     queues: pd.DataFrame
+    kpis: pd.DataFrame | None = None
+    grid: pd.DataFrame | None = None
+
+    def summarise(self, scenario) -> "RunRecords":
+        """Fill ``kpis`` and ``grid`` from the tables (pure functions of :mod:`model.metrics`)."""
+        from .metrics import queues_on_grid, replication_kpis
+
+        self.kpis = replication_kpis(scenario, self.parties, self.queues)
+        self.grid = queues_on_grid(scenario, self.queues)
+        return self
 
     @classmethod
     def from_parties(cls, replication: int, parties: list[Party], buses: list[Party], queue_log: QueueLog) -> "RunRecords":

@@ -553,8 +553,8 @@ def merge_scenarios(base: dict, override: dict) -> dict:
     merged = copy.deepcopy(base)
     for key, value in override.items():
         old = merged.get(key)
-        if isinstance(old, dict) and isinstance(value, dict):
-            merged[key] = merge_scenarios(old, value)
+        if isinstance(old, dict) and isinstance(value, dict) and "dist" not in value:
+            merged[key] = merge_scenarios(old, value)  # a distribution is replaced whole, never mixed
         elif _named_list(old) and _named_list(value):
             by_name = {item["name"]: i for i, item in enumerate(old)}
             result = list(old)

@@ -74,6 +74,7 @@ class Surge:
         seed = scenario.seed
         self.queue_log = QueueLog([c.name for c in scenario.crossings])
         self.posts = {c.name: CrossingPost(self.env, scenario, c, self.queue_log.record) for c in scenario.crossings}
+        self.origins = {o.name: o for o in scenario.origins}
         self.parties: list[Party] = []
         self.buses: list[Party] = []
         self.bus_stops: dict[str, list[Party]] = {o.name: [] for o in scenario.origins}
@@ -188,7 +189,7 @@ class Surge:
 
     def _choose_and_travel_from_origin(self, p: Party):
         """Pick a route at departure and drive (or walk) it; a cut road costs a trip and a re-choice."""
-        origin = self.scenario.origin(p.origin)
+        origin = self.origins[p.origin]
         excluded: set[str] = set()
         while True:
             crossing = self._choose_route(origin, p.mode, excluded)
@@ -219,14 +220,14 @@ class Surge:
         if not options:
             return None
         draw = self.choice_uniform[origin.name]()
+        if len(options) == 1:
+            return options[0][0]
         if origin.choice.method == "shares":
-            weights = np.array([r.spec.share or 0.0 for _, r in options])
-            if weights.sum() <= 0:
-                weights = np.ones(len(options))
+            weights = [r.spec.share or 0.0 for _, r in options]
+            if sum(weights) <= 0:
+                weights = [1.0] * len(options)
         else:
-            costs_h = np.array(
-                [r.expected_travel_min(now) / 60.0 + self._reported_wait_h(name, mode) for name, r in options]
-            )
+            costs_h = [r.expected_travel_min(now) / 60.0 + self._reported_wait_h(name, mode) for name, r in options]
             weights = _logit_weights(costs_h, origin.choice.logit_scale_per_h)
         return options[_pick(weights, draw)][0]
 
@@ -248,8 +249,8 @@ class Surge:
             costs_h.append(km / speed + self._reported_wait_h(name, p.mode))
         if not options:
             return None
-        scale = self.scenario.origin(p.origin).choice.logit_scale_per_h
-        name, km = options[_pick(_logit_weights(np.array(costs_h), scale), self.choice_uniform[p.origin]())]
+        scale = self.origins[p.origin].choice.logit_scale_per_h
+        name, km = options[_pick(_logit_weights(costs_h, scale), self.choice_uniform[p.origin]())]
         speed = self.diversion_speed() if p.mode != "foot" else self.walk_speed()
         p.diversions += 1
         p.outcome = "travelling_at_end"
@@ -446,22 +447,26 @@ class Surge:
 _UNIT_UNIFORM = Uniform(dist="uniform", low=0.0, high=1.0)
 
 
-def _logit_weights(costs_h: np.ndarray, scale: float) -> np.ndarray:
-    """Multinomial-logit weights exp(-scale x cost); infinite cost gets zero weight."""
-    finite = np.isfinite(costs_h)
-    if not finite.any():
-        return np.ones(len(costs_h))
-    z = -scale * np.where(finite, costs_h, np.inf)
-    z = z - z[finite].max()
-    return np.where(finite, np.exp(z), 0.0)
+def _logit_weights(costs_h: list[float], scale: float) -> list[float]:
+    """Multinomial-logit weights exp(-scale x cost); an infinite cost gets zero weight."""
+    finite = [c for c in costs_h if c < INF]
+    if not finite:
+        return [1.0] * len(costs_h)
+    best = min(finite)
+    return [math.exp(-scale * (c - best)) if c < INF else 0.0 for c in costs_h]
 
 
-def _pick(weights: np.ndarray, u: float) -> int:
+def _pick(weights: list[float], u: float) -> int:
     """Index drawn with probability proportional to ``weights``, from a U(0, 1) draw."""
-    cumulative = np.cumsum(weights)
-    return int(min(np.searchsorted(cumulative, u * cumulative[-1], side="right"), len(weights) - 1))
+    target = u * sum(weights)
+    cumulative = 0.0
+    for i, w in enumerate(weights):
+        cumulative += w
+        if target < cumulative:
+            return i
+    return len(weights) - 1
 
 
 def run_replication(scenario: Scenario, replication: int = 0) -> RunRecords:
-    """Simulate one replication of ``scenario``; its streams depend on (seed, replication) only."""
-    return Surge(scenario, replication).run()
+    """Simulate one replication of ``scenario`` and summarise it; streams depend on (seed, replication) only."""
+    return Surge(scenario, replication).run().summarise(scenario)

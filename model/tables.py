@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .metrics import TIME_KPIS, daily_crossings, queues_on_grid, replication_kpis, summarise_grid, summarise_kpis
+from .metrics import TIME_KPIS, daily_crossings, summarise_grid, summarise_kpis
 from .records import PARTY_TIMES, RunRecords
 from .scenario import Scenario
 
@@ -56,9 +56,9 @@ def build_results(scenario: Scenario, records: list[RunRecords]) -> Results:
     records = sorted(records, key=lambda r: r.replication)
     parties_min = pd.concat([r.parties for r in records], ignore_index=True)
     queues_min = pd.concat([r.queues for r in records], ignore_index=True)
-    per_rep = replication_kpis(scenario, parties_min, queues_min)
+    per_rep = pd.concat([r.kpis if r.kpis is not None else r.summarise(scenario).kpis for r in records], ignore_index=True)
     summary = summarise_kpis(per_rep)
-    grid = queues_on_grid(scenario, queues_min)
+    grid = pd.concat([r.grid for r in records], ignore_index=True)
     grid_summary = summarise_grid(grid)
     daily = daily_crossings(scenario, parties_min)
 
