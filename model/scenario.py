@@ -335,6 +335,7 @@ class Behaviour(_Part):
 class Information(_Part):
     """Queue reports on messaging channels, as used by informed choice."""
 
+    enabled: bool = Field(True, description="false: parties choose on travel time alone, knowing no queues")
     publish_every_min: float = Field(60.0, gt=0)
     delay_min: float = Field(30.0, ge=0, description="age of a report when people read it")
     closure_known_after_min: float = Field(0.0, ge=0, description="delay before people know of a closure")

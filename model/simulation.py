@@ -288,6 +288,8 @@ class Surge:
 
     def _reported_wait_h(self, crossing: str, mode: str) -> float:
         """Expected wait as people read it now: the latest report that has reached them."""
+        if not self.scenario.information.enabled:
+            return 0.0
         i = bisect.bisect_right(self._report_times, self.env.now - self.scenario.information.delay_min) - 1
         if i < 0:
             return 0.0
