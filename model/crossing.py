@@ -19,12 +19,13 @@ import bisect
 from collections import deque
 from typing import Callable
 
+import numpy as np
 import simpy
 
 from .entities import Party
 from .scenario import MODES, Crossing, Scenario
 
-__all__ = ["Ticket", "BoothPool", "CrossingPost"]
+__all__ = ["Ticket", "BoothPool", "CrossingPost", "merge_windows", "random_closure_windows"]
 
 
 class Ticket:
@@ -121,7 +122,7 @@ class BoothPool:
 class CrossingPost:
     """One crossing during a run: its booth pools, check regime, inspection and holding area."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, spec: Crossing, on_change):
+    def __init__(self, env: simpy.Environment, scenario: Scenario, spec: Crossing, on_change, extra_closures=()):
         self.env, self.spec, self.name = env, spec, spec.name
         self.pools: dict[str, BoothPool] = {}
         for mode in MODES:
@@ -132,7 +133,9 @@ class CrossingPost:
                 )
         self._regime_starts = [scenario.minutes(r.starts) for r in spec.regimes]
         self._regimes = spec.regimes
-        self.closure_windows = [(scenario.minutes(w.starts), scenario.minutes(w.ends)) for w in spec.closures]
+        self.closure_windows = merge_windows(
+            [(scenario.minutes(w.starts), scenario.minutes(w.ends)) for w in spec.closures] + list(extra_closures)
+        )
         self.inspectors = self.holding = None
         if spec.inspection is not None:
             self.inspectors = simpy.Resource(env, spec.inspection.booths)
@@ -162,7 +165,7 @@ class CrossingPost:
             pool.set_booths(booths)
 
     def _follow_closures(self):
-        for start, end in sorted(self.closure_windows):
+        for start, end in self.closure_windows:
             if end <= self.env.now:
                 continue
             if start > self.env.now:
@@ -172,3 +175,25 @@ class CrossingPost:
             yield self.env.timeout(end - self.env.now)
             for pool in self.pools.values():
                 pool.set_closed(False)
+
+
+def merge_windows(windows: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted, non-overlapping (start, end) windows covering the same time as ``windows``."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def random_closure_windows(spec: Crossing, horizon_min: float, rng) -> list[tuple[float, float]]:
+    """Closure windows of a Poisson process of ``per_day`` closures with random durations."""
+    rc = spec.random_closures
+    if rc is None:
+        return []
+    n = rng.poisson(rc.per_day * horizon_min / 1440.0)
+    starts = np.sort(rng.uniform(0.0, horizon_min, n))
+    hours = rc.duration_h.draw(rng, n)
+    return [(float(s), float(s + 60.0 * h)) for s, h in zip(starts, hours)]

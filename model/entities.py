@@ -17,7 +17,7 @@ NAN = math.nan
 INF = math.inf
 
 #: How a party's story can end (or stand at the end of the scenario).
-OUTCOMES = ("crossed", "gave_up", "waiting_at_end", "travelling_at_end", "waiting_for_bus_at_end")
+OUTCOMES = ("crossed", "gave_up", "waiting_at_end", "travelling_at_end")
 
 
 @dataclass(slots=True, eq=False)

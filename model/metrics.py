@@ -128,7 +128,8 @@ def _party_figures(p: pd.DataFrame, first: pd.DataFrame) -> dict[str, float]:
     out = {
         "people_departed": float(first["people"].sum()),
         "people_arrived": float(people[~np.isnan(p["arrived_at"].to_numpy(dtype=float))].sum()),
-        **{f"people_{o}": float(people[outcome == o].sum()) for o in ("crossed", "gave_up", "waiting_at_end", "travelling_at_end", "waiting_for_bus_at_end")},
+        **{f"people_{o}": float(people[outcome == o].sum()) for o in ("crossed", "gave_up", "waiting_at_end", "travelling_at_end")},
+        "people_waiting_for_bus_at_end": float(people[(outcome == "waiting_at_end") & p["crossing"].isna().to_numpy()].sum()),
         "parties_crossed": float(crossed.sum()),
         "vehicles_crossed": float(((mode == "car") & crossed & ~walked).sum()
                                   + len(np.unique(p["bus_id"].to_numpy()[crossed & (mode == "bus")]))),

@@ -209,6 +209,13 @@ class Closure(_Part):
     reason: str = ""
 
 
+class RandomClosures(_Part):
+    """Unscheduled closures (shelling, alarms): a Poisson number per day, each of random length."""
+
+    per_day: float = Field(gt=0, description="expected closures per day")
+    duration_h: DistributionSpec
+
+
 class ModeProbability(_Part):
     car: float = Field(0.0, ge=0, le=1)
     bus: float = Field(0.0, ge=0, le=1)
@@ -250,6 +257,7 @@ class Crossing(_Part):
     foot: Channel | None = None
     regimes: list[Regime] = Field(default_factory=list)
     closures: list[Closure] = Field(default_factory=list)
+    random_closures: RandomClosures | None = None
     car_spacing_m: float = Field(7.5, gt=0, description="road length per queued car, metres")
     bus_spacing_m: float = Field(15.0, gt=0, description="road length per queued bus, metres")
     approach_lanes: int = Field(1, ge=1, description="lanes the queue occupies on the approach road")

@@ -19,7 +19,7 @@ import numpy as np
 import simpy
 
 from .arrivals import party_sizes, sample_departures
-from .crossing import BoothPool, CrossingPost
+from .crossing import BoothPool, CrossingPost, random_closure_windows
 from .distributions import Sampler, Uniform, make_sampler, unit_mean_spec
 from .entities import Party
 from .records import QueueLog, RunRecords
@@ -73,7 +73,13 @@ class Surge:
         self.env = simpy.Environment()
         seed = scenario.seed
         self.queue_log = QueueLog([c.name for c in scenario.crossings])
-        self.posts = {c.name: CrossingPost(self.env, scenario, c, self.queue_log.record) for c in scenario.crossings}
+        self.posts = {
+            c.name: CrossingPost(
+                self.env, scenario, c, self.queue_log.record,
+                random_closure_windows(c, scenario.horizon_min, stream(seed, replication, StreamId.RANDOM_CLOSURES, c.name)),
+            )
+            for c in scenario.crossings
+        }
         self.origins = {o.name: o for o in scenario.origins}
         self.parties: list[Party] = []
         self.buses: list[Party] = []
@@ -354,7 +360,7 @@ class Surge:
                 env.process(self.party(p))
 
     def _wait_for_bus(self, origin: str, p: Party) -> None:
-        p.outcome = "waiting_for_bus_at_end"
+        p.outcome = "waiting_at_end"  # at the bus stop: no crossing yet
         self.bus_stops[origin].append(p)
         self._bus_waiting_people[origin] += p.people
         signal, self._bus_signal[origin] = self._bus_signal[origin], self.env.event()

@@ -33,6 +33,7 @@ class StreamId(IntEnum):
     INSPECTION_TIME = 10
     INITIAL_QUEUE = 11
     DIVERSION_TRAVEL = 12
+    RANDOM_CLOSURES = 13
 
 
 def _key(name: str | int) -> int:

@@ -200,7 +200,7 @@ def test_triggered_buses_leave_full_and_carry_their_riders_through_the_bus_chann
     assert (boarded.groupby("bus_id")["crossed_at"].nunique() == 1).all()  # a bus crosses as one
     assert (boarded["boarded_at"] >= boarded["departed_at"]).all()
     left = p[p["bus_id"] < 0]
-    assert (left["outcome"] == "waiting_for_bus_at_end").all() and left["people"].sum() < 25
+    assert (left["outcome"] == "waiting_at_end").all() and left["crossing"].isna().all() and left["people"].sum() < 25
 
 
 def test_timetabled_buses_leave_at_their_times():

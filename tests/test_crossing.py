@@ -102,3 +102,17 @@ def test_parties_still_travelling_or_waiting_are_reported():
     assert (travelling["departed_at"] > 5 * 60 - 1e-9).all() and travelling["arrived_at"].isna().all()
     waiting = parties[(parties["outcome"] == "waiting_at_end") & parties["service_start_at"].isna()]
     assert len(waiting) == queues["vehicles_waiting"].iloc[-1]
+
+
+def test_random_closures_stop_service_for_their_windows():
+    s = _queued(300, service_min=2.0, random_closures={"per_day": 12.0, "duration_h": {"dist": "fixed", "value": 0.5}})
+    parties, queues = _log(s)
+    assert (queues["booths_open"] == 0).any()
+    # with no closure the 300 two-minute services end at 600 min; each closure before then delays them
+    assert parties["crossed_at"].max() > 600 + 25
+    starts = parties["service_start_at"].to_numpy()
+    from model.crossing import random_closure_windows
+    from model.streams import StreamId, stream
+    windows = random_closure_windows(s.crossings[0], s.horizon_min, stream(s.seed, 0, StreamId.RANDOM_CLOSURES, "X"))
+    for a, b in windows:
+        assert not ((starts > a + 1e-9) & (starts < b - 1e-9)).any()
