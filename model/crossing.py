@@ -46,11 +46,14 @@ class BoothPool:
         crossing: str,
         mode: str,
         booths: int,
+        service,
         spacing_m: float,
         lanes: int,
         on_change: Callable[["BoothPool"], None],
     ):
         self.env, self.crossing, self.mode = env, crossing, mode
+        self.service = service
+        self.service_factor = None  # a mean-1 Sampler, attached by the simulation
         self.booths = booths
         self.closed = False
         self.busy = 0
@@ -129,7 +132,7 @@ class CrossingPost:
             channel = spec.channel(mode)
             if channel is not None:
                 self.pools[mode] = BoothPool(
-                    env, spec.name, mode, channel.booths, spec.spacing_m(mode), spec.approach_lanes, on_change
+                    env, spec.name, mode, channel.booths, channel.service, spec.spacing_m(mode), spec.approach_lanes, on_change
                 )
         self._regime_starts = [scenario.minutes(r.starts) for r in spec.regimes]
         self._regimes = spec.regimes
@@ -156,7 +159,10 @@ class CrossingPost:
         return regime.service_multiplier, regime.inspection_multiplier
 
     def is_closed_at(self, t: float) -> bool:
-        return any(a <= t < b for a, b in self.closure_windows)
+        for a, b in self.closure_windows:
+            if a <= t < b:
+                return True
+        return False
 
     def _follow_schedule(self, pool: BoothPool, steps: list[tuple[float, int]]):
         for at, booths in steps:

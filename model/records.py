@@ -51,19 +51,22 @@ class QueueLog:
                 self._index[pool.crossing],
                 pool.mode,
                 pool.env.now if at is None else at,
-                pool.vehicles_waiting,
+                pool.parties_waiting,
                 pool.people_waiting,
-                pool.queue_km,
-                pool.booths_open,
+                pool.km_per_vehicle,
+                0 if pool.closed else pool.booths,
                 pool.busy,
             )
         )
 
     def frame(self, replication: int) -> pd.DataFrame:
-        cols = ["crossing", "channel", "time", "vehicles_waiting", "people_waiting", "queue_km", "booths_open", "in_service"]
+        cols = ["crossing", "channel", "time", "parties_waiting", "people_waiting", "km_per_vehicle", "booths_open", "in_service"]
         df = pd.DataFrame(self.rows, columns=cols)
         df["crossing"] = pd.Categorical.from_codes(df["crossing"].to_numpy(), categories=self.crossings).astype(str)
         df.insert(0, "replication", replication)
+        on_foot = (df["channel"] == "foot").to_numpy()
+        df["vehicles_waiting"] = np.where(on_foot, 0, df["parties_waiting"])
+        df["queue_km"] = df["parties_waiting"] * df["km_per_vehicle"]
         # several changes at one instant: keep the state after the last one
         df = df.iloc[::-1].drop_duplicates(["crossing", "channel", "time"]).iloc[::-1]
         df = df.sort_values(["crossing", "channel", "time"], kind="stable").reset_index(drop=True)

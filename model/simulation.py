@@ -97,18 +97,20 @@ class Surge:
                 sampler=make_sampler(r.speed_kmh if by_speed else r.travel_time_h, stream(seed, replication, StreamId.TRAVEL, r.origin, r.crossing)),
                 by_speed=by_speed,
             )
+        self._route_options = {
+            (o, mode): [(name, r, self.posts[name]) for name, r in routes.items() if mode in self.posts[name].pools]
+            for o, routes in self.routes.items()
+            for mode in MODES
+        }
         self.walk_speed = make_sampler(scenario.walking.walk_speed_kmh, stream(seed, replication, StreamId.TRAVEL, "walking"))
         self.diversion_speed = make_sampler(
             scenario.behaviour.diversion_speed_kmh, stream(seed, replication, StreamId.DIVERSION_TRAVEL)
         )
-        self.service_factor: dict[tuple[str, str], Sampler] = {}
         for c in scenario.crossings:
-            for mode in MODES:
-                ch = c.channel(mode)
-                if ch is not None:
-                    self.service_factor[c.name, mode] = make_sampler(
-                        unit_mean_spec(ch.service.dist, ch.service.cv), stream(seed, replication, StreamId.SERVICE, c.name, mode)
-                    )
+            for mode, pool in self.posts[c.name].pools.items():
+                pool.service_factor = make_sampler(
+                    unit_mean_spec(pool.service.dist, pool.service.cv), stream(seed, replication, StreamId.SERVICE, c.name, mode)
+                )
         self.uniform = {
             key: make_sampler(_UNIT_UNIFORM, stream(seed, replication, sid, key))
             for sid, key in [(StreamId.RENEGING, "renege"), (StreamId.INSPECTION_DRAW, "inspect")]
@@ -135,11 +137,19 @@ class Surge:
 
     def party(self, p: Party, crossing: str | None = None):
         """Depart, travel, queue, be served, cross: the lifecycle of one party (or one bus)."""
-        env, behaviour = self.env, self.scenario.behaviour
-        if crossing is None:
-            crossing = yield from self._choose_and_travel_from_origin(p)
+        env = self.env
+        excluded: tuple[str, ...] = ()
+        while crossing is None:  # leave home: pick a route and drive (or walk) it
+            crossing = self._choose_route(self.origins[p.origin], p.mode, excluded)
             if crossing is None:
                 return self._give_up(p)
+            p.first_crossing = p.first_crossing or crossing
+            route = self.routes[p.origin][crossing]
+            road_cut = route.is_closed(env.now)
+            yield env.timeout(route.travel_min(env.now, p.mode, self.walk_speed))
+            if road_cut:  # out to the cut and back again, then choose anew
+                p.diversions += 1
+                excluded, crossing = excluded + (crossing,), None
         p.first_crossing = p.first_crossing or crossing
         p.arrived_at = env.now
         while True:
@@ -154,10 +164,11 @@ class Surge:
                 continue
             p.outcome = "waiting_at_end"
             ticket = pool.join(p)
-            if p.patience_min < INF:
-                yield ticket.turn | env.timeout(p.patience_min)
-            else:
-                yield ticket.turn
+            if not ticket.turn.triggered:  # no free booth: wait, for as long as patience lasts
+                if p.patience_min < INF:
+                    yield ticket.turn | env.timeout(p.patience_min)
+                else:
+                    yield ticket.turn
             if ticket.turn.triggered:
                 break
             pool.leave(ticket)
@@ -174,10 +185,10 @@ class Surge:
 
         p.service_start_at = env.now
         service_mult, inspection_mult = post.regime_multipliers(env.now)
-        channel = post.spec.channel(p.mode)
-        mean_min = channel.service.per_vehicle_min + channel.service.per_person_min * p.people
-        yield env.timeout(mean_min * service_mult * self.service_factor[crossing, p.mode]())
-        if self._held_for_inspection(p, post, inspection_mult):
+        service = pool.service
+        mean_min = service.per_vehicle_min + service.per_person_min * p.people
+        yield env.timeout(mean_min * service_mult * pool.service_factor())
+        if post.inspectors is not None and self._held_for_inspection(p, post, inspection_mult):
             p.inspected = True
             slot = post.holding.request()
             yield slot  # the booth stays blocked until the holding area has room
@@ -193,35 +204,14 @@ class Surge:
 
     # --- decisions --------------------------------------------------------------------------
 
-    def _choose_and_travel_from_origin(self, p: Party):
-        """Pick a route at departure and drive (or walk) it; a cut road costs a trip and a re-choice."""
-        origin = self.origins[p.origin]
-        excluded: set[str] = set()
-        while True:
-            crossing = self._choose_route(origin, p.mode, excluded)
-            if crossing is None:
-                return None
-            route = self.routes[p.origin][crossing]
-            travel = route.travel_min(self.env.now, p.mode, self.walk_speed)
-            p.first_crossing = p.first_crossing or crossing
-            if not route.is_closed(self.env.now):
-                yield self.env.timeout(travel)
-                return crossing
-            yield self.env.timeout(travel)  # out to the cut and back again
-            p.diversions += 1
-            excluded.add(crossing)
-
     def _choose_route(self, origin: Origin, mode: str, excluded: set[str]) -> str | None:
         """A crossing for a party leaving ``origin`` now, by fixed shares or informed logit."""
         now = self.env.now
         known = now - self.scenario.information.closure_known_after_min
         options = [
             (name, r)
-            for name, r in self.routes[origin.name].items()
-            if name not in excluded
-            and not r.is_closed(known)
-            and mode in self.posts[name].pools
-            and not self.posts[name].is_closed_at(known)
+            for name, r, post in self._route_options[origin.name, mode]
+            if not (name in excluded or r.is_closed(known) or post.is_closed_at(known))
         ]
         if not options:
             return None
