@@ -92,19 +92,24 @@ class DayNight(_Part):
     night_multiplier: float = Field(ge=0, description="rate multiplier outside day hours")
 
 
-class ModeSplit(_Part):
+class _Shares(_Part):
+    """A table of probabilities or shares that must sum to 1."""
+
+    @model_validator(mode="after")
+    def _sums_to_one(self):
+        names = list(type(self).model_fields)
+        total = sum(getattr(self, n) for n in names)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"{' + '.join(names)} must sum to 1, got {total:.6g}")
+        return self
+
+
+class ModeSplit(_Shares):
     """Share of an origin's people that leave by each mode; sums to 1."""
 
     car: float = Field(1.0, ge=0, le=1)
     bus: float = Field(0.0, ge=0, le=1)
     foot: float = Field(0.0, ge=0, le=1)
-
-    @model_validator(mode="after")
-    def _sums_to_one(self):
-        total = self.car + self.bus + self.foot
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"car + bus + foot must sum to 1, got {total:.6g}")
-        return self
 
 
 class PartySizes(_Part):
@@ -302,19 +307,12 @@ class Route(_Part):
         return self
 
 
-class Renege(_Part):
+class Renege(_Shares):
     """What a party does when its patience runs out; probabilities sum to 1."""
 
     divert: float = Field(0.0, ge=0, le=1)
     walk: float = Field(0.0, ge=0, le=1)
     give_up: float = Field(1.0, ge=0, le=1)
-
-    @model_validator(mode="after")
-    def _sums_to_one(self):
-        total = self.divert + self.walk + self.give_up
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"divert + walk + give_up must sum to 1, got {total:.6g}")
-        return self
 
 
 class ModeBehaviour(_Part):
