@@ -137,8 +137,11 @@ def _party_figures(p: pd.DataFrame, first: pd.DataFrame) -> dict[str, float]:
         "people_walked": float(people[walked].sum()),
         "people_inspected": float(people[p["inspected"].to_numpy(dtype=bool)].sum()),
     }
+    # shares of the people whose journey is counted here (final crossing, or everyone for "all"),
+    # so that people who diverted into a crossing count in its numerator and denominator alike
+    total = float(people.sum())
     for what in ("crossed", "gave_up", "diverted", "walked", "inspected"):
-        out[f"share_{what}"] = out[f"people_{what}"] / out["people_departed"] if out["people_departed"] else math.nan
+        out[f"share_{what}"] = out[f"people_{what}"] / total if total else math.nan
     wait = p["wait_h"].to_numpy(dtype=float)
     waits = wait[crossed]
     if len(waits):

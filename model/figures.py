@@ -1,0 +1,638 @@
+"""The report's charts: one function per figure, each drawn from small aggregated tables.
+
+Nothing here reads files or knows about replications of the engine: every
+function takes frames that :mod:`model.report` has already aggregated from a
+run folder's tables (times as local, offset-free date-times of the scenario's
+time zone, counts as means per replication) and returns a plotly figure.
+Each crossing keeps one colour in every chart (:func:`crossing_colours`), and
+every axis title carries its unit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .scenario import MODES, Scenario
+
+__all__ = [
+    "Event",
+    "Clock",
+    "crossing_colours",
+    "queue_figure",
+    "cumulative_figure",
+    "wait_distribution_figure",
+    "wait_by_hour_figure",
+    "throughput_figure",
+    "flow_figure",
+    "map_figure",
+]
+
+#: Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C6D1F", "#000000"]
+MODE_DASH = {"car": "solid", "bus": "dash", "foot": "dot"}
+MODE_LABEL = {"car": "cars", "bus": "buses", "foot": "on foot"}
+CHANNEL_LABEL = {"all": "all channels", **MODE_LABEL}
+#: Outcome nodes of the flow diagram that are not a crossing, with their colours.
+OUTCOME_COLOURS = {
+    "gave up": "#444444",
+    "still queueing at the end": "#888888",
+    "on the road at the end": "#AAAAAA",
+    "waiting for a bus at the end": "#CCCCCC",
+}
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+#: A small template instead of plotly's large built-in ones: white background, light grid.
+_AXIS = dict(gridcolor="#E5E5E5", zerolinecolor="#BBBBBB", linecolor="#999999", showline=True, ticks="outside")
+TEMPLATE = go.layout.Template(
+    layout=dict(
+        font=dict(family=FONT, size=13, color="#222222"),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        xaxis=_AXIS,
+        yaxis=_AXIS,
+        hoverlabel=dict(font=dict(family=FONT)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        margin=dict(l=70, r=30, t=50, b=50),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that changes a crossing's capacity or demand at a date-time, marked on time axes."""
+
+    at: pd.Timestamp
+    crossing: str
+    kind: str  # one of EVENT_SYMBOLS
+    text: str
+    until: pd.Timestamp | None = None  # end of a closure window
+
+
+EVENT_SYMBOLS = {
+    "booth change": "triangle-up",
+    "check-regime change": "diamond",
+    "closure": "square",
+    "route change": "x",
+}
+
+
+def crossing_colours(names: list[str]) -> dict[str, str]:
+    """One colour per crossing, in scenario order, used by every chart."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+#: Tick labels of date axes: weekday and date when zoomed out, date and clock time when zoomed in.
+DATE_TICKS = [
+    dict(dtickrange=[None, 43_200_000], value="%d %b %H:%M"),
+    dict(dtickrange=[43_200_001, None], value="%a %d %b"),
+]
+#: The same for narrow panels: no weekday.
+SHORT_DATE_TICKS = [DATE_TICKS[0], dict(DATE_TICKS[1], value="%d %b")]
+
+
+@dataclass(frozen=True)
+class Clock:
+    """How the time axes read: the scenario's time zone, and the window they open on (None: the whole period)."""
+
+    zone_label: str
+    window: tuple[pd.Timestamp, pd.Timestamp] | None = None
+
+    def axis(self, title: str = "date and time") -> dict:
+        """A date axis in local time, its zone named in the title."""
+        axis = dict(type="date", title=dict(text=f"{title} ({self.zone_label})"), hoverformat="%a %d %b %H:%M",
+                    tickformatstops=DATE_TICKS)
+        if self.window is not None:
+            axis["range"] = [t.isoformat() for t in self.window]
+        return axis
+
+
+def _stamps(times) -> np.ndarray:
+    """Local date-times as short strings for a date axis (minutes are enough, and half the size of ISO)."""
+    return pd.Series(pd.to_datetime(pd.Series(times))).dt.strftime("%Y-%m-%d %H:%M").to_numpy(dtype=str)
+
+
+def _values(values, digits: int = 3) -> np.ndarray:
+    """Numbers rounded and in single precision: plenty for a chart, and half the bytes on the page."""
+    return np.round(np.asarray(values, dtype=float), digits).astype(np.float32)
+
+
+def _finish(fig: go.Figure, height: int, **layout) -> go.Figure:
+    """The report's look (template, fonts, grid) and a fixed height, so the charts line up on the page."""
+    fig.update_layout(template=TEMPLATE, height=height, **layout)
+    return fig
+
+
+# --- 1. queue length over time ----------------------------------------------------------------
+
+QUEUE_MEASURES = {
+    "queue_km": "queue on the road (km)",
+    "vehicles_waiting": "vehicles waiting (vehicles)",
+    "people_waiting": "people waiting, all channels (people)",
+}
+
+
+def queue_figure(
+    summary: pd.DataFrame,
+    booths: pd.DataFrame,
+    events: list[Event],
+    colours: dict[str, str],
+    replications: int,
+    clock: Clock,
+) -> go.Figure:
+    """Queue km per crossing over date-time: median line with a 5-95 % band; buttons switch to vehicles or people.
+
+    ``summary`` is the run's queues_summary (local times); ``booths`` has per
+    crossing and grid time the booths open per channel (NaN: no such
+    channel), for the hover.
+    Capacity events are vertical lines with a marker at the top of the plot.
+    """
+    fig = go.Figure()
+    band = replications > 1
+    roles: list[tuple[str | None, bool]] = []  # per trace: the measure it shows (None: always) and whether it is in the legend
+
+    def add(trace: go.Scatter, measure: str | None, in_legend: bool) -> None:
+        fig.add_trace(trace)
+        roles.append((measure, in_legend))
+
+    for crossing, colour in colours.items():
+        s = summary[summary["crossing"] == crossing]
+        if s.empty:
+            continue
+        b = booths[booths["crossing"] == crossing].set_index("time").reindex(s["time"])
+        modes = [m for m in MODES if b[m].notna().any()]
+        x = _stamps(s["time"])
+        custom = np.column_stack([s["queue_km_median"], s["vehicles_waiting_median"], s["people_waiting_median"],
+                                  *(b[m].fillna(0) for m in modes)]).astype(float).round(2).astype(np.float32)
+        booth_text = ", ".join(f"{MODE_LABEL[m]} %{{customdata[{3 + k}]}}" for k, m in enumerate(modes))
+        for measure in QUEUE_MEASURES:
+            shown = measure == "queue_km"
+            if band:
+                add(go.Scatter(x=x, y=_values(s[f"{measure}_p95"]), mode="lines", line=dict(width=0), showlegend=False,
+                               hoverinfo="skip", legendgroup=crossing, visible=shown), measure, False)
+                add(go.Scatter(x=x, y=_values(s[f"{measure}_p05"]), mode="lines", line=dict(width=0), fill="tonexty",
+                               fillcolor=_rgba(colour, 0.18), showlegend=False, hoverinfo="skip", legendgroup=crossing,
+                               visible=shown), measure, False)
+            add(go.Scatter(
+                x=x, y=_values(s[f"{measure}_median"]), mode="lines", name=crossing, legendgroup=crossing,
+                line=dict(color=colour, width=2), customdata=custom, visible=shown, showlegend=shown,
+                hovertemplate=(f"<b>{crossing}</b>: %{{customdata[0]:.2f}} km, %{{customdata[1]:,.0f}} vehicles, "
+                               f"%{{customdata[2]:,.0f}} people waiting; booths open: {booth_text}<extra></extra>"),
+            ), measure, True)
+    if band:
+        add(go.Scatter(x=[None], y=[None], mode="lines", name="band: 5th-95th percentile of replications",
+                       line=dict(color="rgba(120,120,120,0.35)", width=10)), None, True)
+    for trace, in_legend in _event_traces(fig, events, colours):
+        add(trace, None, in_legend)
+    buttons = [
+        dict(label=label.split(" (")[0], method="update",
+             args=[{"visible": [r in (None, m) for r, _ in roles], "showlegend": [r in (None, m) and leg for r, leg in roles]},
+                   {"yaxis.title.text": label}])
+        for m, label in QUEUE_MEASURES.items()
+    ]
+    return _finish(
+        fig, 470,
+        xaxis=dict(**clock.axis(), rangeslider=dict(visible=True, thickness=0.07)),
+        yaxis=dict(title=dict(text=QUEUE_MEASURES["queue_km"]), rangemode="tozero"),
+        showlegend=True,
+        yaxis2=dict(overlaying="y", range=[0, 1], visible=False, fixedrange=True),
+        hovermode="x unified",
+        updatemenus=[dict(type="buttons", direction="right", buttons=buttons, x=0, xanchor="left", y=1.13,
+                          yanchor="bottom", showactive=True, pad=dict(r=0, t=0))],
+        margin=dict(t=80),
+    )
+
+
+def _event_traces(fig: go.Figure, events: list[Event], colours: dict[str, str]) -> list[tuple[go.Scatter, bool]]:
+    """Event markers near the top of the plot (one row per crossing) with dotted lines and shaded closures.
+
+    Returns (trace, in legend) pairs: per kind of event a grey legend-only
+    entry, and the markers themselves in their crossing's colour.
+    """
+    names, traces = list(colours), []
+    for e in events:
+        colour = colours.get(e.crossing, "#666666")
+        fig.add_vline(x=e.at, line=dict(color=colour, width=1, dash="dot"), opacity=0.7)
+        if e.until is not None:
+            fig.add_vrect(x0=e.at, x1=e.until, fillcolor=colour, opacity=0.12, line_width=0)
+    for kind, symbol in EVENT_SYMBOLS.items():
+        mine = [e for e in events if e.kind == kind]
+        if not mine:
+            continue
+        traces.append((go.Scatter(x=[None], y=[None], yaxis="y2", mode="markers", name=kind, legendgroup=kind,
+                                  marker=dict(symbol=symbol, size=10, color="#777777")), True))
+        traces.append((go.Scatter(
+            x=_stamps([e.at for e in mine]), y=[0.97 - 0.04 * names.index(e.crossing) if e.crossing in names else 0.97 for e in mine],
+            yaxis="y2", mode="markers", name=kind, legendgroup=kind, showlegend=False,
+            marker=dict(symbol=symbol, size=11, color=[colours.get(e.crossing, "#666666") for e in mine],
+                        line=dict(color="white", width=1)),
+            text=[f"<b>{e.crossing}</b>: {e.text}" for e in mine], hovertemplate="%{text}<extra></extra>",
+        ), False))
+    return traces
+
+
+# --- 2. cumulative curves ---------------------------------------------------------------------
+
+CURVES = {
+    "departed": ("departed towards it", "dot"),
+    "arrived": ("arrived at the border", "dash"),
+    "crossed": ("crossed", "solid"),
+}
+
+
+def _grid_shape(n: int) -> tuple[int, int]:
+    cols = min(n, 3)
+    return math.ceil(n / cols), cols
+
+
+def cumulative_figure(curves: pd.DataFrame, capacity: dict[tuple[str, str], pd.DataFrame], colours: dict[str, str],
+                      replications: int, clock: Clock) -> go.Figure:
+    """Cumulative people departed towards, arrived at and crossed each crossing, with a capacity line; buttons pick the channel.
+
+    ``curves`` has columns crossing, channel (``all`` or a mode), time,
+    departed, arrived, crossed (mean per replication);
+    ``capacity[(crossing, channel)]`` has time, people and rate of the
+    capacity reference line. The car channel is shown first: its queue is the
+    one on the road.
+    """
+    names = [c for c in colours if c in set(curves["crossing"])]
+    present = set(curves["channel"])
+    channels = [ch for ch in ("car", "all", "bus", "foot") if ch in present and (ch != "all" or len(present) > 2)]
+    rows, cols = _grid_shape(len(names))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, shared_xaxes=True,
+                        horizontal_spacing=0.07, vertical_spacing=0.12)
+    shown_channel: list[str] = []
+    for i, crossing in enumerate(names):
+        row, col = divmod(i, cols)
+        for channel in channels:
+            c = curves[(curves["crossing"] == crossing) & (curves["channel"] == channel)]
+            if c.empty:
+                continue
+            what = CHANNEL_LABEL[channel]
+            for column, (label, dash) in CURVES.items():
+                fig.add_trace(go.Scatter(
+                    x=_stamps(c["time"]), y=_values(c[column], 1), mode="lines", name=label, legendgroup=column,
+                    line=dict(color=colours[crossing], dash=dash, width=2), visible=channel == channels[0],
+                    hovertemplate=f"{crossing}, {what}: %{{y:,.0f}} people {label}<extra></extra>",
+                ), row=row + 1, col=col + 1)
+                shown_channel.append(channel)
+            cap = capacity.get((crossing, channel))
+            if cap is not None and len(cap):
+                fig.add_trace(go.Scatter(
+                    x=_stamps(cap["time"]), y=_values(cap["people"], 1), mode="lines", name="capacity of the booths, from when the queue formed",
+                    legendgroup="capacity", line=dict(color="#555555", dash="dashdot", width=1.5),
+                    visible=channel == channels[0], customdata=cap["rate"],
+                    hovertemplate=f"{crossing}, {what} at capacity: %{{y:,.0f}} people (%{{customdata:,.0f}} people/h)<extra></extra>",
+                ), row=row + 1, col=col + 1)
+                shown_channel.append(channel)
+        fig.update_yaxes(title_text="cumulative (people)" if col == 0 else None, rangemode="tozero", row=row + 1, col=col + 1)
+    legend = {ch: _first_of_each(fig, [s == ch for s in shown_channel]) for ch in channels}
+    for trace, flag in zip(fig.data, legend[channels[0]]):
+        trace.showlegend = flag
+    buttons = [dict(label=CHANNEL_LABEL[ch], method="update",
+                    args=[{"visible": [s == ch for s in shown_channel], "showlegend": legend[ch]}]) for ch in channels]
+    _date_axes(fig, rows, cols, clock, short=True)
+    note = f"mean of {replications} replications" if replications > 1 else "one replication"
+    return _finish(fig, 360 * rows + 130, hovermode="x unified",
+                   legend=dict(title_text=f"people ({note}): ", y=1.0, yanchor="top", yref="container"),
+                   updatemenus=[dict(type="buttons", direction="right", buttons=buttons, x=0, xanchor="left", y=1.0,
+                                     yanchor="bottom", pad=dict(b=28))] if len(buttons) > 1 else [],
+                   margin=dict(t=120))
+
+
+def _first_of_each(fig: go.Figure, visible: list[bool]) -> list[bool]:
+    """Legend flags: among the visible traces, only the first of each legend group is listed."""
+    seen: set[str] = set()
+    flags = []
+    for trace, shown in zip(fig.data, visible):
+        flags.append(shown and trace.legendgroup not in seen)
+        if shown:
+            seen.add(trace.legendgroup)
+    return flags
+
+
+def _date_axes(fig: go.Figure, rows: int, cols: int, clock: Clock, short: bool = False) -> None:
+    """Local date axes on every panel of a grid, titled on the bottom row only; ``short`` ticks for narrow panels."""
+    axis = clock.axis()
+    if short:
+        axis["tickformatstops"] = SHORT_DATE_TICKS
+    title = axis.pop("title")
+    fig.update_xaxes(**axis)
+    for col in range(1, cols + 1):
+        fig.update_xaxes(title=title, row=rows, col=col)
+
+
+# --- 3. waiting times -------------------------------------------------------------------------
+
+
+#: Ticks of the logarithmic wait axis, in hours, with readable labels.
+WAIT_TICKS = {1 / 60: "1 min", 5 / 60: "5 min", 0.25: "15 min", 0.5: "30 min", 1: "1 h", 2: "2 h", 4: "4 h",
+              8: "8 h", 16: "16 h", 32: "32 h", 64: "64 h", 128: "128 h"}
+SHORTEST_WAIT_H = 1 / 60
+
+
+def _per_crossing_and_mode(frame: pd.DataFrame, colours: dict[str, str]):
+    """Rows of ``frame`` per crossing and mode, with a trace name and a line in the crossing's colour and the mode's dash."""
+    for crossing, colour in colours.items():
+        for mode in MODES:
+            rows = frame[(frame["crossing"] == crossing) & (frame["mode"] == mode)]
+            if not rows.empty:
+                yield rows, f"{crossing}, {MODE_LABEL[mode]}", dict(color=colour, dash=MODE_DASH[mode], width=2)
+
+
+def _legend_right() -> dict:
+    return dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top", tracegroupgap=2)
+
+
+def wait_distribution_figure(ecdf: pd.DataFrame, colours: dict[str, str]) -> go.Figure:
+    """Cumulative distribution of the wait at the border, per crossing (colour) and mode (dash).
+
+    The wait axis is logarithmic so that minutes at a quiet crossing and a day
+    at a jammed one both show; waits under a minute are drawn at one minute.
+    """
+    fig = go.Figure()
+    for e, name, line in _per_crossing_and_mode(ecdf, colours):
+        fig.add_trace(go.Scatter(
+            x=np.maximum(e["wait_h"], SHORTEST_WAIT_H), y=e["share"] * 100, mode="lines", name=name, line=line,
+            customdata=e["wait_h"], hovertemplate=f"{name}: %{{y:.0f}} % of parties waited at most %{{customdata:.2f}} h<extra></extra>",
+        ))
+    top = max(float(ecdf["wait_h"].max()) if len(ecdf) else 1.0, 1.0)
+    ticks = [t for t in WAIT_TICKS if t <= top * 2]
+    return _finish(fig, 420,
+                   xaxis=dict(title=dict(text="wait from arrival at the border to a booth (h, logarithmic scale)"), type="log",
+                              tickvals=ticks, ticktext=[WAIT_TICKS[t] for t in ticks],
+                              range=[math.log10(SHORTEST_WAIT_H) - 0.05, math.log10(top) + 0.05]),
+                   yaxis=dict(title=dict(text="parties that waited at most this long (%)"), range=[0, 101]),
+                   legend=_legend_right(), showlegend=True)
+
+
+def wait_by_hour_figure(by_hour: pd.DataFrame, colours: dict[str, str], clock: Clock) -> go.Figure:
+    """Median wait of the parties that reached the border in each hour, per crossing (colour) and mode (dash)."""
+    fig = go.Figure()
+    for h, name, line in _per_crossing_and_mode(by_hour, colours):
+        fig.add_trace(go.Scatter(
+            x=_stamps(h["hour"]), y=_values(h["median"]), mode="lines", line=line, name=name,
+            customdata=_values(np.column_stack([h["p90"], h["parties"]]), 2),
+            hovertemplate=(f"{name}: median %{{y:.1f}} h, 90th percentile %{{customdata[0]:.1f}} h "
+                           "(%{customdata[1]:,.1f} parties per replication)<extra></extra>"),
+        ))
+    return _finish(fig, 420, xaxis=clock.axis("hour of arrival at the border"),
+                   yaxis=dict(title=dict(text="median wait until a booth (h)"), rangemode="tozero"),
+                   hovermode="x unified", legend=_legend_right(), showlegend=True)
+
+
+# --- 4. throughput against capacity -------------------------------------------------------------
+
+def throughput_figure(hourly: pd.DataFrame, capacity: dict[str, pd.DataFrame], channels: dict[str, list[str]],
+                      colours: dict[str, str], replications: int, clock: Clock) -> go.Figure:
+    """People crossed per hour (bars) against capacity (dashed step line): a row per crossing, a column per channel.
+
+    ``hourly`` has crossing, hour and people crossed per channel (mean per
+    replication); ``capacity[crossing]`` has the step points of the capacity
+    in people per hour per channel; ``channels[crossing]`` lists its channels.
+    """
+    names = [c for c in colours if c in capacity]
+    modes = [m for m in MODES if any(m in channels[c] for c in names)]
+    titles = [f"{c}, {MODE_LABEL[m]}" + ("" if m in channels[c] else " (no such channel)") for c in names for m in modes]
+    fig = make_subplots(rows=len(names), cols=len(modes), shared_xaxes=True, subplot_titles=titles,
+                        vertical_spacing=0.3 / len(names), horizontal_spacing=0.06)
+    for i, crossing in enumerate(names):
+        h, cap = hourly[hourly["crossing"] == crossing], capacity[crossing]
+        for j, mode in enumerate(m for m in modes if m in channels[crossing]):
+            col = modes.index(mode) + 1
+            first = i == 0 and j == 0
+            fig.add_trace(go.Bar(
+                x=_stamps(h["hour"]), y=_values(h[mode], 2), name="people crossed per hour", legendgroup="crossed", showlegend=first,
+                marker=dict(color=colours[crossing], line_width=0), offset=0, width=3_600_000,
+                hovertemplate=f"{crossing}, {MODE_LABEL[mode]}: %{{y:,.1f}} people crossed<extra></extra>",
+            ), row=i + 1, col=col)
+            fig.add_trace(go.Scatter(
+                x=_stamps(cap["time"]), y=_values(cap[mode], 2), mode="lines", line=dict(shape="hv", color="#333333", width=1.5, dash="dash"),
+                name="capacity: booths x service rate", legendgroup="capacity", showlegend=first,
+                hovertemplate=f"{crossing}, {MODE_LABEL[mode]}: capacity %{{y:,.0f}} people/h<extra></extra>",
+            ), row=i + 1, col=col)
+        fig.update_yaxes(title_text="throughput (people/h)", row=i + 1, col=1)
+    fig.update_yaxes(rangemode="tozero")
+    _date_axes(fig, len(names), len(modes), clock, short=True)
+    note = f"mean of {replications} replications" if replications > 1 else "one replication"
+    return _finish(fig, 210 * len(names) + 150, bargap=0, hovermode="x unified",
+                   legend=dict(title_text=f"{note}: ", y=1.0, yanchor="top", yref="container"), margin=dict(t=90))
+
+
+# --- 5. flows ---------------------------------------------------------------------------------
+
+NO_CROSSING = "no crossing reached"
+
+
+def flow_figure(flows: pd.DataFrame, origins: list[str], colours: dict[str, str], replications: int) -> go.Figure:
+    """Sankey diagram origin -> crossing first headed for -> outcome, in people (mean per replication).
+
+    ``flows`` has columns origin, first (a crossing or :data:`NO_CROSSING`),
+    outcome (``crossed at <crossing>`` or a key of :data:`OUTCOME_COLOURS`),
+    people and walked (people who left their car and crossed on foot).
+    """
+    firsts = [c for c in colours if c in set(flows["first"])] + ([NO_CROSSING] if (flows["first"] == NO_CROSSING).any() else [])
+    outcomes = [f"crossed at {c}" for c in colours] + list(OUTCOME_COLOURS)
+    outcomes = [o for o in outcomes if o in set(flows["outcome"])]
+    nodes = [o for o in origins if o in set(flows["origin"])] + firsts + outcomes
+    index = {("origin", n): i for i, n in enumerate(nodes[: len(nodes) - len(firsts) - len(outcomes)])}
+    index.update({("first", n): len(index) + i for i, n in enumerate(firsts)})
+    index.update({("outcome", n): len(index) + i for i, n in enumerate(outcomes)})
+
+    def node_colour(kind: str, name: str) -> str:
+        if kind == "first":
+            return colours.get(name, "#999999")
+        if kind == "outcome":
+            return colours.get(name.removeprefix("crossed at "), OUTCOME_COLOURS.get(name, "#BBBBBB"))
+        return "#7F7F7F"
+
+    first_leg = flows.groupby(["origin", "first"], sort=False)["people"].sum().reset_index()
+    second_leg = flows.groupby(["first", "outcome"], sort=False)[["people", "walked"]].sum().reset_index()
+    sources, targets, values, link_colours, labels = [], [], [], [], []
+    for r in first_leg.itertuples():
+        sources.append(index[("origin", r.origin)])
+        targets.append(index[("first", r.first)])
+        values.append(r.people)
+        link_colours.append(_rgba(colours.get(r.first, "#999999"), 0.35))
+        labels.append(f"{r.origin} set off towards {r.first}" if r.first != NO_CROSSING else f"{r.origin}: {NO_CROSSING}")
+    for r in second_leg.itertuples():
+        sources.append(index[("first", r.first)])
+        targets.append(index[("outcome", r.outcome)])
+        values.append(r.people)
+        link_colours.append(_rgba(colours.get(r.first, "#999999"), 0.35))
+        walked = f", {r.walked:,.0f} of them left their cars and walked" if r.walked >= 0.5 else ""
+        labels.append(f"{r.first} -> {r.outcome}{walked}")
+    kinds = [k for k, _ in sorted(index, key=index.get)]
+    fig = go.Figure(go.Sankey(
+        arrangement="snap",
+        valueformat=",.0f",
+        valuesuffix=" people",
+        node=dict(label=nodes, color=[node_colour(k, n) for k, n in zip(kinds, nodes)], pad=14, thickness=16,
+                  line=dict(color="white", width=0.5),
+                  hovertemplate="%{label}: %{value}<extra></extra>"),
+        link=dict(source=sources, target=targets, value=np.round(values, 1), color=link_colours, customdata=labels,
+                  hovertemplate="%{customdata}: %{value}<extra></extra>"),
+    ))
+    note = f"people, mean of {replications} replications" if replications > 1 else "people"
+    fig.add_annotation(text=f"origin  ->  crossing first headed for  ->  outcome ({note})", x=0, y=1.06,
+                       xref="paper", yref="paper", showarrow=False, xanchor="left", font=dict(color="#555555"))
+    return _finish(fig, 480, margin=dict(l=20, r=20, t=50, b=20))
+
+
+# --- 6. map -----------------------------------------------------------------------------------
+
+
+def map_figure(scenario: Scenario, queue: pd.DataFrame, colours: dict[str, str], replications: int,
+               diversions: pd.DataFrame | None = None) -> dict:
+    """Origins, routes, crossings and the border in longitude/latitude, with the queue over time as frames.
+
+    No map tiles: plain axes whose aspect ratio corrects for latitude, so the
+    page works offline. ``queue`` has crossing, time (the frame times),
+    queue_km, vehicles and people (medians across replications). Each
+    crossing is a marker whose size and fill show its queue km and whose
+    outline is the crossing's colour; play and the slider move through time.
+    """
+    fig = go.Figure()
+    if scenario.border:
+        lat, lon = zip(*scenario.border)
+        fig.add_trace(go.Scatter(x=lon, y=lat, mode="lines", name="state border (from the scenario)",
+                                 line=dict(color="#444444", width=2, dash="dash"), hoverinfo="skip"))
+    origins = {o.name: o for o in scenario.origins}
+    crossings = {c.name: c for c in scenario.crossings}
+    for crossing, colour in colours.items():
+        xs, ys, texts = [], [], []
+        for r in (r for r in scenario.routes if r.crossing == crossing):
+            points = list(r.path) or [(origins[r.origin].lat, origins[r.origin].lon), (crossings[crossing].lat, crossings[crossing].lon)]
+            ys += [p[0] for p in points] + [None]
+            xs += [p[1] for p in points] + [None]
+            texts += [f"{r.origin} -> {crossing}: {r.road_km:g} km by road"] * len(points) + [None]
+        if xs:
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=2.5), opacity=0.55,
+                                     name=f"routes to {crossing}", showlegend=False, text=texts,
+                                     hovertemplate="%{text}<extra></extra>"))
+    _diversion_traces(fig, crossings, diversions, colours)
+    people = np.array([o.people or 0.0 for o in scenario.origins])
+    fig.add_trace(go.Scatter(
+        x=[o.lon for o in scenario.origins], y=[o.lat for o in scenario.origins], mode="markers+text",
+        name="origins (size: people leaving)", text=[o.name for o in scenario.origins],
+        textposition=_label_positions(scenario), textfont=dict(size=11, color="#444444"),
+        marker=dict(color="#9E9E9E", size=8 + 22 * np.sqrt(people / max(people.max(), 1.0)), line=dict(color="white", width=1)),
+        customdata=people, hovertemplate="%{text}: %{customdata:,.0f} people leaving<extra></extra>",
+    ))
+    names = list(colours)
+    wide = {col: queue.pivot_table(index="time", columns="crossing", values=col, aggfunc="first").reindex(columns=names).fillna(0.0)
+            for col in ("queue_km", "vehicles", "people")}
+    times = list(wide["queue_km"].index)
+    cmax = max(float(wide["queue_km"].to_numpy().max()), 0.1)
+    marker_style = _queue_marker_style(names, crossings, colours, cmax, replications)
+    peak = int(np.argmax(wide["queue_km"].sum(axis=1).to_numpy()))  # the map opens on the longest total queue
+    first = _queue_state(wide, times[peak], names, cmax)
+    marker_style["marker"].update(first.pop("marker"))
+    fig.add_trace(go.Scatter(**marker_style, **first))
+    animated = len(fig.data) - 1
+    points = [(c.lat, c.lon) for c in scenario.crossings] + [(o.lat, o.lon) for o in scenario.origins] + list(scenario.border)
+    points += [p for r in scenario.routes for p in r.path]
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    mid_lat = (min(lats) + max(lats)) / 2
+    play = dict(frame=dict(duration=120, redraw=False), transition=dict(duration=0), fromcurrent=True, mode="immediate")
+    pause = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
+    slider = dict(
+        active=peak, x=0.1, len=0.9, y=0, yanchor="top", pad=dict(t=60, b=10), ticklen=3, minorticklen=0,
+        font=dict(color="rgba(0,0,0,0)", size=1),  # step labels hidden: hundreds would overlap; currentvalue shows the time
+        currentvalue=dict(prefix="queue at ", font=dict(size=14, color="#222222"), xanchor="left"),
+        steps=[dict(method="animate", label=_frame_name(t), args=[[_frame_name(t)], pause]) for t in times],
+    )
+    _finish(
+        fig, 640,
+        xaxis=dict(title=dict(text="longitude (degrees east)"), zeroline=False, range=_padded(lons)),
+        yaxis=dict(title=dict(text="latitude (degrees north)"), scaleanchor="x", scaleratio=1 / math.cos(math.radians(mid_lat)),
+                   zeroline=False, range=_padded(lats)),
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+        updatemenus=[dict(type="buttons", direction="left", x=0.1, xanchor="right", y=0, yanchor="top", pad=dict(t=68, r=10),
+                          showactive=False, buttons=[dict(label="Play", method="animate", args=[None, play]),
+                                                     dict(label="Pause", method="animate", args=[[None], pause])])],
+        sliders=[slider],
+        margin=dict(b=160, t=50),
+    )
+    spec = fig.to_dict()
+    spec["frames"] = [
+        {"name": _frame_name(t), "traces": [animated], "data": [_queue_state(wide, t, names, cmax)]} for t in times
+    ]
+    return spec
+
+
+def _diversion_traces(fig: go.Figure, crossings: dict, diversions: pd.DataFrame | None, colours: dict[str, str]) -> None:
+    """Dotted lines from the crossing people first headed for to the one they moved to, width by people."""
+    if diversions is None or diversions.empty:
+        return
+    biggest = max(float(diversions["people"].max()), 1e-9)
+    for i, row in enumerate(diversions.itertuples(index=False)):
+        a, b = crossings[row.source], crossings[row.target]
+        text = f"diverted {row.source} -> {row.target}: {row.people:,.0f} people (mean per replication)"
+        fig.add_trace(go.Scatter(
+            x=[a.lon, (a.lon + b.lon) / 2, b.lon], y=[a.lat, (a.lat + b.lat) / 2 + 0.03, b.lat], mode="lines+markers",
+            line=dict(color=colours[row.target], width=1.5 + 8 * math.sqrt(row.people / biggest), dash="dot", shape="spline"),
+            marker=dict(symbol=["circle", "circle", "arrow"], angleref="previous", size=[0, 0, 14], color=colours[row.target]),
+            name="diversions between crossings (width: people)", legendgroup="diversions", showlegend=i == 0,
+            text=[text] * 3, hovertemplate="%{text}<extra></extra>",
+        ))
+
+
+def _padded(values: list[float], share: float = 0.08) -> list[float]:
+    """An axis range around ``values`` with room for labels."""
+    low, high = min(values), max(values)
+    pad = max((high - low) * share, 0.05)
+    return [low - pad, high + pad]
+
+
+def _frame_name(t: pd.Timestamp) -> str:
+    return pd.Timestamp(t).strftime("%a %d %b %Y %H:%M")
+
+
+def _queue_marker_style(names: list[str], crossings: dict, colours: dict[str, str], cmax: float, replications: int) -> dict:
+    """What the crossings' queue markers keep through the animation: place, outline colour, colour scale, hover."""
+    what = "median of the replications" if replications > 1 else "one replication"
+    return dict(
+        x=[crossings[n].lon for n in names], y=[crossings[n].lat for n in names], mode="markers+text",
+        name="crossings (size and colour: queue km)", textposition="top center",
+        textfont=dict(size=12, color=[colours[n] for n in names]), hovertext=names,
+        marker=dict(cmin=0, cmax=cmax, colorscale="YlOrRd", opacity=0.9, line=dict(color=[colours[n] for n in names], width=3),
+                    colorbar=dict(title=dict(text="queue (km)"), thickness=14, len=0.6)),
+        hovertemplate=("<b>%{hovertext}</b>: %{customdata[0]:.2f} km, %{customdata[1]:,.0f} vehicles, "
+                       f"%{{customdata[2]:,.0f}} people waiting ({what})<extra></extra>"),
+    )
+
+
+def _queue_state(wide: dict[str, pd.DataFrame], t, names: list[str], cmax: float) -> dict:
+    """The crossings' queue markers at time ``t``: size and fill by queue km, outline in the crossing's colour.
+
+    A plain dict, not a plotly object: the map has hundreds of frames and
+    plotly's per-object validation would cost seconds.
+    """
+    km, vehicles, people = (wide[col].loc[t].to_numpy(dtype=float) for col in ("queue_km", "vehicles", "people"))
+    return {
+        "text": [f"<b>{n}</b> {k:.1f} km" for n, k in zip(names, km)],
+        "customdata": np.column_stack([km, vehicles, people]).round(3).tolist(),
+        "marker": {"size": (12 + 48 * np.sqrt(km / cmax)).round(2).tolist(), "color": km.round(3).tolist()},
+    }
+
+
+def _label_positions(scenario: Scenario, near_deg: float = 0.15) -> list[str]:
+    """Text positions for origin labels: neighbours closer than ``near_deg`` get labels on opposite sides."""
+    positions = []
+    for o in scenario.origins:
+        near = [p for p in scenario.origins if p is not o and abs(p.lat - o.lat) < near_deg and abs(p.lon - o.lon) < near_deg]
+        if not near:
+            positions.append("bottom center")
+        else:
+            positions.append("middle left" if all(o.lon <= p.lon for p in near) else "middle right")
+    return positions

@@ -1,0 +1,673 @@
+"""The interactive report: one offline HTML page per run folder, built from its tables alone.
+
+:func:`write_report` reads a run folder's ``scenario.toml`` and CSV tables
+(never simulation objects), aggregates them to what the charts need (means
+per replication, percentiles, hourly bins: no per-party rows reach the
+page), and writes ``report.html`` with plotly.js embedded once, so the page
+opens on a laptop with no connection. The page is a pure function of the
+folder's files: the same tables give the same bytes (fixed div ids, no
+build time stamp). ``manifest.json`` is not read, because a run writes its
+report before its manifest; the scenario's SHA-256 on the page matches the
+manifest's ``scenario_sha256``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from . import figures
+from .figures import NO_CROSSING, Clock, Event, crossing_colours
+from .scenario import MODES, Scenario, load_scenario
+
+__all__ = ["write_report", "build_report", "read_run", "RunTables", "ReportError", "REQUIRED_FILES"]
+
+REQUIRED_FILES = ("scenario.toml", "parties.csv", "queues_summary.csv", "kpis.csv", "daily.csv")
+PARTY_COLUMNS = ["replication", "origin", "mode", "people", "first_crossing", "crossing", "departed_at",
+                 "arrived_at", "crossed_at", "outcome", "wait_h", "walked", "bus_id"]
+SUMMARY_COLUMNS = ["crossing", "time"] + [f"{m}_{q}" for m in ("queue_km", "vehicles_waiting", "people_waiting")
+                                          for q in ("mean", "median", "p05", "p95")]
+KPI_COLUMNS = ["crossing", "kpi", "unit", "n", "mean", "sd", "ci95_low", "ci95_high", "replications"]
+PLOT_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+
+
+class ReportError(Exception):
+    """A run folder the report cannot be built from, with a one-line reason."""
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """What the report reads from a run folder; times are local, offset-free date-times of the scenario's zone."""
+
+    scenario: Scenario
+    scenario_text: str
+    parties: pd.DataFrame
+    queues_summary: pd.DataFrame
+    kpis: pd.DataFrame
+    daily: pd.DataFrame
+    replications: int
+
+    @property
+    def zone_label(self) -> str:
+        offset = pd.Timestamp(self.scenario.start).tz_convert(self.scenario.timezone).strftime("%z")
+        return f"{self.scenario.timezone}, UTC{offset[:3]}:{offset[3:]}"
+
+    def local(self, when) -> pd.Timestamp:
+        """A scenario date-time as a local, offset-free timestamp, as on every time axis."""
+        return pd.Timestamp(when).tz_convert(self.scenario.timezone).tz_localize(None)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _local_times(text: pd.Series, zone: str) -> pd.Series:
+    """ISO 8601 strings with offsets as local, offset-free timestamps (NaT where empty)."""
+    return pd.to_datetime(text, format="ISO8601", utc=True).dt.tz_convert(zone).dt.tz_localize(None)
+
+
+def _read_table(path: Path, columns: list[str], times: tuple[str, ...], zone: str, **options) -> pd.DataFrame:
+    """One CSV table of a run folder with the columns the report needs, its date-times made local."""
+    try:
+        frame = pd.read_csv(path, **options)
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ValueError(f"no column {', '.join(missing)}")
+        for col in times:
+            frame[col] = _local_times(frame[col], zone)
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise ReportError(f"{path}: cannot be read as a run table ({str(err).splitlines()[0]})") from None
+    return frame
+
+
+def read_run(folder: str | Path) -> RunTables:
+    """Read the scenario and the tables the report needs from a run folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ReportError(f"{folder}: not a run folder (no such directory)")
+    missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
+    if missing:
+        raise ReportError(f"{folder}: not a complete run folder, missing {', '.join(missing)}")
+    scenario = load_scenario(folder / "scenario.toml")
+    zone = scenario.timezone
+    categories = {c: "category" for c in ("origin", "mode", "first_crossing", "crossing", "outcome")}
+    parties = _read_table(folder / "parties.csv", PARTY_COLUMNS, ("departed_at", "arrived_at", "crossed_at"), zone,
+                          usecols=lambda c: c in PARTY_COLUMNS, dtype=categories)
+    summary = _read_table(folder / "queues_summary.csv", SUMMARY_COLUMNS, ("time",), zone)
+    kpis = _read_table(folder / "kpis.csv", KPI_COLUMNS, (), zone)
+    daily = _read_table(folder / "daily.csv", ["crossing", "date", "people_crossed"], (), zone, dtype={"date": str})
+    parties["channel"] = np.where(parties["walked"], "foot", parties["mode"])
+    replications = int(kpis["replications"].max()) if len(kpis) else scenario.replications
+    return RunTables(scenario, (folder / "scenario.toml").read_text(encoding="utf-8"), parties, summary, kpis, daily,
+                     max(replications, 1))
+
+
+# --- capacity and events from the scenario ----------------------------------------------------
+
+
+def people_per_service(run: RunTables, crossing: str) -> dict[str, float]:
+    """Mean people served per booth service at a crossing, per channel: a car, a group on foot, a whole bus.
+
+    Taken from the parties that crossed there; where none did, from the
+    scenario (party-size means of the origins routed there, bus capacity).
+    """
+    p = run.parties[(run.parties["crossing"] == crossing) & (run.parties["outcome"] == "crossed")]
+    s = run.scenario
+    origins = [s.origin(r.origin) for r in s.routes if r.crossing == crossing]
+    out = {}
+    for mode in MODES:
+        mine = p[p["channel"] == mode]
+        if mode == "bus":
+            mine = mine.groupby(["replication", "bus_id"])["people"].sum()
+            spec = [b.capacity for o in s.origins for b in o.buses if b.crossing == crossing]
+        else:
+            mine = mine["people"]
+            spec = [getattr(o.party_size, mode).mean for o in origins if getattr(o.party_size, mode) is not None]
+        out[mode] = float(mine.mean()) if len(mine) else float(np.mean(spec)) if spec else 1.0
+    return out
+
+
+def capacity_steps(run: RunTables, crossing: str) -> pd.DataFrame:
+    """Capacity of a crossing in people per hour, per channel and in ``all``, at every change (step function).
+
+    Also the booths open per channel (``booths_car`` ..., NaN: no such channel).
+
+    Capacity of a channel = booths open x 60 / mean service minutes x people
+    per service, where the mean service is (per vehicle + per person x
+    people per service) x the check regime's multiplier; zero while closed.
+    The last row repeats the last step at the scenario end, for drawing.
+    """
+    s = run.scenario
+    spec = s.crossing(crossing)
+    size = people_per_service(run, crossing)
+    changes = {s.start, s.end}
+    for mode in MODES:
+        ch = spec.channel(mode)
+        changes |= {b.at for b in ch.booth_schedule} if ch else set()
+    changes |= {r.starts for r in spec.regimes} | {w.starts for w in spec.closures} | {w.ends for w in spec.closures}
+    rows = []
+    for t in sorted(x for x in changes if s.start <= x < s.end):
+        closed = any(w.starts <= t < w.ends for w in spec.closures)
+        regime = [r for r in spec.regimes if r.starts <= t]
+        multiplier = regime[-1].service_multiplier if regime else 1.0
+        row = {"time": run.local(t), "all": 0.0}
+        for mode in MODES:
+            ch = spec.channel(mode)
+            if ch is None:
+                row[mode], row[f"booths_{mode}"] = 0.0, math.nan
+                continue
+            steps = [b for b in ch.booth_schedule if b.at <= t]
+            booths = 0 if closed else (steps[-1].booths if steps else ch.booths)
+            minutes = (ch.service.per_vehicle_min + ch.service.per_person_min * size[mode]) * multiplier
+            row[mode], row[f"booths_{mode}"] = booths * 60.0 / minutes * size[mode], booths
+            row["all"] += row[mode]
+        rows.append(row)
+    rows.append({**rows[-1], "time": run.local(s.end)})
+    return pd.DataFrame(rows)
+
+
+def capacity_events(run: RunTables) -> list[Event]:
+    """Booth changes, check-regime changes, closures and route changes, for the time axes."""
+    s, events = run.scenario, []
+    for c in s.crossings:
+        for mode in MODES:
+            ch = c.channel(mode)
+            for b in ch.booth_schedule if ch else []:
+                events.append(Event(run.local(b.at), c.name, "booth change", f"{figures.MODE_LABEL[mode]}: {b.booths} booths"))
+        for r in c.regimes:
+            events.append(Event(run.local(r.starts), c.name, "check-regime change",
+                                f"check regime '{r.name or 'unnamed'}', service time x {r.service_multiplier:g}"))
+        for w in c.closures:
+            events.append(Event(run.local(w.starts), c.name, "closure",
+                                f"closed until {run.local(w.ends):%d %b %H:%M}" + (f" ({w.reason})" if w.reason else ""),
+                                until=run.local(w.ends)))
+    for r in s.routes:
+        if r.closed_from:
+            until = f" until {run.local(r.closed_until):%d %b %H:%M}" if r.closed_until else ""
+            events.append(Event(run.local(r.closed_from), r.crossing, "route change", f"road from {r.origin} closed{until}"))
+        for x in r.lengthened:
+            events.append(Event(run.local(x.starts), r.crossing, "route change", f"road from {r.origin} now {x.road_km:g} km"))
+    return sorted(events, key=lambda e: (e.at, e.crossing, e.kind))
+
+
+# --- aggregation for the charts ---------------------------------------------------------------
+
+
+def _cumulative(times: pd.Series, people: pd.Series, grid: np.ndarray) -> np.ndarray:
+    """People whose time-stamp is at or before each grid time (NaT never counts)."""
+    ok = times.notna().to_numpy()
+    order = np.argsort(times.to_numpy()[ok])
+    stamps = times.to_numpy()[ok][order]
+    total = np.concatenate([[0.0], np.cumsum(people.to_numpy()[ok][order], dtype=float)])
+    return total[np.searchsorted(stamps, grid, side="right")]
+
+
+def cumulative_curves(run: RunTables) -> pd.DataFrame:
+    """People departed towards, arrived at and crossed each crossing by each grid time, mean per replication.
+
+    One set of curves per channel a party ended in (``foot`` for people who
+    left their car and walked) and one for ``all`` channels together.
+    """
+    p, frames = run.parties, []
+    for c in run.scenario.crossings:
+        grid = run.queues_summary.loc[run.queues_summary["crossing"] == c.name, "time"].to_numpy()
+        channels = ["all"] + [m for m in MODES if c.channel(m) is not None]
+        for channel in channels:
+            mine = p if channel == "all" else p[p["channel"] == channel]
+            towards, at = mine[mine["first_crossing"] == c.name], mine[mine["crossing"] == c.name]
+            crossed = at[at["outcome"] == "crossed"]
+            frames.append(pd.DataFrame({
+                "crossing": c.name, "channel": channel, "time": grid,
+                "departed": _cumulative(towards["departed_at"], towards["people"], grid) / run.replications,
+                "arrived": _cumulative(at["arrived_at"], at["people"], grid) / run.replications,
+                "crossed": _cumulative(crossed["crossed_at"], crossed["people"], grid) / run.replications,
+            }))
+    return pd.concat(frames, ignore_index=True)
+
+
+#: Shortest capacity line drawn, in hours: where booths are far from full, it meets the arrivals within minutes.
+MIN_CAPACITY_LINE_H = 6.0
+
+
+def capacity_line(curves: pd.DataFrame, steps: pd.DataFrame, channel: str) -> pd.DataFrame:
+    """People crossed had the channel worked at capacity from when its queue formed, until it met the arrivals.
+
+    ``curves`` are one crossing's cumulative curves for ``channel`` and
+    ``steps`` its capacity (people/h) as a step function. The queue forms
+    when the gap between arrived and crossed first exceeds 5 % of its peak,
+    walking back from the peak (or, with no gap, at the first arrival). The
+    line rises at the capacity's rate and ends where it meets the arrived
+    curve, when full capacity would have cleared the queue (but runs at
+    least :data:`MIN_CAPACITY_LINE_H`, so a steep line is seen): where
+    'crossed' runs along it, the booths are the bottleneck.
+    """
+    c = curves.reset_index(drop=True)
+    arrived, crossed = c["arrived"].to_numpy(), c["crossed"].to_numpy()
+    gap = arrived - crossed
+    if len(c) == 0 or arrived[-1] <= 0:
+        return pd.DataFrame(columns=["time", "people", "rate"])
+    i = int(np.argmax(gap)) if gap.max() > 0 else int(np.argmax(arrived > 0))
+    while i > 0 and gap[i - 1] > 0.05 * gap.max():
+        i -= 1
+    hours = (c["time"] - c["time"].iloc[0]).dt.total_seconds().to_numpy() / 3600.0
+    step_hours = (steps["time"] - c["time"].iloc[0]).dt.total_seconds().to_numpy() / 3600.0
+    rates = steps[channel].to_numpy(dtype=float)
+    done = np.concatenate([[0.0], np.cumsum(rates[:-1] * np.diff(step_hours))])  # capacity used up to each step
+    k = np.clip(np.searchsorted(step_hours, hours, side="right") - 1, 0, len(rates) - 1)
+    capacity = done[k] + rates[k] * (hours - step_hours[k])
+    line = crossed[i] + capacity - capacity[i]
+    met = np.nonzero(line[i + 1 :] >= arrived[i + 1 :])[0]
+    last = i + 1 + int(met[0]) if len(met) else len(c) - 1
+    last = max(last, int(np.searchsorted(hours, hours[i] + MIN_CAPACITY_LINE_H)))  # long enough to see its slope
+    top = c[["departed", "arrived", "crossed"]].to_numpy().max()
+    keep = slice(i, min(last + 1, len(c)))
+    people = line[keep]
+    people = people[: int(np.searchsorted(people, top, side="right")) + 1].clip(max=top)
+    return pd.DataFrame({"time": c["time"].to_numpy()[keep][: len(people)], "people": people,
+                         "rate": rates[k[keep]][: len(people)]})
+
+
+def wait_ecdf(run: RunTables, levels: int = 101) -> pd.DataFrame:
+    """Quantiles of the wait (h) of parties that reached a booth, per crossing and mode, pooled over replications."""
+    p = run.parties[run.parties["wait_h"].notna()]
+    share = np.linspace(0.0, 1.0, levels)
+    frames = [
+        pd.DataFrame({"crossing": c, "mode": m, "share": share, "wait_h": np.quantile(g["wait_h"].to_numpy(), share)})
+        for (c, m), g in p.groupby(["crossing", "mode"], sort=True, observed=True)
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["crossing", "mode", "share", "wait_h"])
+
+
+def wait_by_hour(run: RunTables) -> pd.DataFrame:
+    """Median and 90th-percentile wait (h) of parties arriving at the border in each hour, per crossing and mode."""
+    p = run.parties[run.parties["wait_h"].notna()].assign(hour=lambda d: d["arrived_at"].dt.floor("h"))
+    g = p.groupby(["crossing", "mode", "hour"], sort=True, observed=True)["wait_h"]
+    out = pd.DataFrame({"median": g.median(), "p90": g.quantile(0.9), "parties": g.size() / run.replications})
+    return out.reset_index()
+
+
+def hourly_throughput(run: RunTables) -> pd.DataFrame:
+    """People crossed per clock hour, per crossing and channel (mean per replication)."""
+    p = run.parties[run.parties["outcome"] == "crossed"].assign(hour=lambda d: d["crossed_at"].dt.floor("h"))
+    hours = pd.date_range(run.local(run.scenario.start).floor("h"), run.local(run.scenario.end), freq="h", inclusive="left")
+    table = p.pivot_table(index=["crossing", "hour"], columns="channel", values="people", aggfunc="sum", fill_value=0, observed=True)
+    table = table.reindex(columns=list(MODES), fill_value=0)
+    full = pd.MultiIndex.from_product([[c.name for c in run.scenario.crossings], hours], names=["crossing", "hour"])
+    return (table.reindex(full, fill_value=0) / run.replications).reset_index()
+
+
+OUTCOME_NODES = {
+    "gave_up": "gave up",
+    "waiting_at_end": "still queueing at the end",
+    "travelling_at_end": "on the road at the end",
+}
+
+
+def flows(run: RunTables) -> pd.DataFrame:
+    """People per (origin, crossing first headed for, outcome), mean per replication, and how many of them walked."""
+    p = run.parties
+    ended = p["outcome"].astype(object)
+    outcome = np.where(ended == "crossed", "crossed at " + p["crossing"].astype(object).fillna(""), ended.map(OUTCOME_NODES).fillna(ended))
+    frame = pd.DataFrame({
+        "origin": p["origin"].astype(object), "first": p["first_crossing"].astype(object).fillna(NO_CROSSING), "outcome": outcome,
+        "people": p["people"], "walked": p["people"].where(p["walked"], 0),
+    })
+    out = frame.groupby(["origin", "first", "outcome"], sort=True)[["people", "walked"]].sum() / run.replications
+    return out.reset_index()
+
+
+def diversions(run: RunTables) -> pd.DataFrame:
+    """People who left the crossing they first headed for for another: from, to, people (mean per replication)."""
+    p = run.parties
+    moved = p["first_crossing"].notna() & p["crossing"].notna() & (p["first_crossing"] != p["crossing"])
+    out = p[moved].groupby(["first_crossing", "crossing"], sort=True, observed=True)["people"].sum() / run.replications
+    return out.rename("people").reset_index().rename(columns={"first_crossing": "source", "crossing": "target"})
+
+
+def map_queue(run: RunTables) -> pd.DataFrame:
+    """Median queue per crossing on the full hours of the grid, the frames of the map."""
+    s = run.queues_summary
+    s = s[(s["time"].dt.minute == 0) & (s["time"].dt.second == 0)]
+    return pd.DataFrame({"crossing": s["crossing"], "time": s["time"], "queue_km": s["queue_km_median"],
+                         "vehicles": s["vehicles_waiting_median"], "people": s["people_waiting_median"]})
+
+
+def surge_window(run: RunTables) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The whole local days from the first arrival at the border until 99 % have crossed and the queues are small.
+
+    "Small" is under 1 % of the largest 95th percentile of people waiting,
+    so a trickle of single cars at the end does not stretch the window. Time
+    axes open on it so the surge is not squeezed into a corner of a long
+    scenario period; None when it covers most of the period anyway.
+    """
+    q, p = run.queues_summary, run.parties
+    busy = q.loc[q["people_waiting_p95"] > 0.01 * q["people_waiting_p95"].max(), "time"]
+    crossed = p.loc[p["outcome"] == "crossed", "crossed_at"].dropna()
+    arrived = p["arrived_at"].dropna()
+    if crossed.empty or arrived.empty:
+        return None
+    first, last = arrived.min(), crossed.quantile(0.99)
+    if not busy.empty:
+        first, last = min(first, busy.min()), max(last, busy.max())
+    start = max(first.floor("D"), run.local(run.scenario.start))
+    end = min(last.ceil("D"), run.local(run.scenario.end))
+    whole = run.local(run.scenario.end) - run.local(run.scenario.start)
+    return (start, end) if end - start < 0.8 * whole else None
+
+
+def booths_on_grid(run: RunTables, steps: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Booths open per channel at each crossing at each grid time (NaN: no such channel), for the queue chart's hover."""
+    frames = []
+    for crossing, st in steps.items():
+        grid = run.queues_summary.loc[run.queues_summary["crossing"] == crossing, "time"]
+        idx = np.clip(np.searchsorted(st["time"].to_numpy(), grid.to_numpy(), side="right") - 1, 0, None)
+        frames.append(pd.DataFrame({"crossing": crossing, "time": grid.to_numpy(),
+                                    **{m: st[f"booths_{m}"].to_numpy()[idx] for m in MODES}}))
+    return pd.concat(frames, ignore_index=True)
+
+
+# --- page -------------------------------------------------------------------------------------
+
+KPI_LABELS = {
+    "people_departed": "people who set off towards it",
+    "people_arrived": "people who reached the border",
+    "people_crossed": "people crossed",
+    "people_gave_up": "people who gave up",
+    "people_waiting_at_end": "people still queueing at the end",
+    "people_travelling_at_end": "people on the road at the end",
+    "people_waiting_for_bus_at_end": "people waiting for a bus at the end",
+    "parties_crossed": "parties crossed",
+    "vehicles_crossed": "vehicles crossed",
+    "people_diverted": "people who diverted to another crossing",
+    "people_walked": "people who left their car and walked",
+    "people_inspected": "people held for secondary inspection",
+    "peak_queue_km": "peak queue on the road",
+    "peak_queue_at": "time of the peak queue",
+    "peak_vehicles_waiting": "peak vehicles waiting",
+    "peak_people_waiting": "peak people waiting",
+    "mean_queue_km": "time-average queue on the road",
+    "wait_mean_h": "mean wait",
+    "wait_p50_h": "median wait",
+    "wait_p90_h": "90th percentile wait",
+    "wait_p95_h": "95th percentile wait",
+    "wait_max_h": "longest wait",
+    "queue_cleared_at": "queue last cleared",
+    "person_hours_waiting": "time spent waiting",
+    "people_waiting_at_night_max": "most people waiting at 03:00",
+}
+TIME_FORMAT = "%a %d %b %H:%M"
+KPI_GROUPS = {
+    "people": "How many",
+    "share": "Shares of the people whose journey is counted here",
+    "queue": "Queue",
+    "wait": "Waits, from arrival at the border to a booth",
+    "other": "Clearance and burden",
+}
+
+
+def _kpi_group(kpi: str) -> str:
+    """Which block of the key-figure table a figure belongs to, by its name."""
+    for prefix, group in (("share_", "share"), ("wait_", "wait"), ("peak_", "queue"), ("mean_queue", "queue"),
+                          ("people_waiting_at_night", "other"), ("people_", "people"), ("parties_", "people"),
+                          ("vehicles_", "people")):
+        if kpi.startswith(prefix):
+            return group
+    return "other"
+
+
+def _kpi_label(kpi: str) -> str:
+    for prefix in ("wait_mean_h_", "wait_p90_h_"):
+        if kpi.startswith(prefix):
+            mode = figures.MODE_LABEL.get(kpi.removeprefix(prefix), kpi.removeprefix(prefix))
+            return f"{KPI_LABELS[prefix.removesuffix('_h_') + '_h']}, {mode}"
+    if kpi.startswith("share_"):
+        return f"share of people who {kpi.removeprefix('share_').replace('_', ' ')}"
+    return KPI_LABELS.get(kpi, kpi.replace("_", " "))
+
+
+def _format(value, unit: str, with_unit: bool = True) -> str:
+    """One figure in its unit, for the tables (where the row names the unit) and the headline."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if unit.startswith("datetime"):
+        return pd.Timestamp(value).strftime(TIME_FORMAT)
+    if unit == "fraction":
+        return f"{float(value):.1%}"
+    text = {"km": f"{float(value):.2f}", "h": f"{float(value):.1f}"}.get(unit, f"{float(value):,.0f}")
+    return f"{text} {unit}" if with_unit and unit in ("km", "h") else text
+
+
+class _Kpis:
+    """Looks up the across-replication summary of one key figure at one crossing (or ``all``)."""
+
+    def __init__(self, run: RunTables):
+        k = run.kpis.copy()
+        times = k["unit"].str.startswith("datetime")
+        for col in ("mean", "ci95_low", "ci95_high"):
+            k[col] = k[col].astype(object)
+            k.loc[times, col] = [run.local(v) if isinstance(v, str) and v else math.nan for v in k.loc[times, col]]
+            k.loc[~times, col] = pd.to_numeric(k.loc[~times, col], errors="coerce")
+        self.table = k.set_index(["crossing", "kpi"])
+        self.replications = run.replications
+
+    def __contains__(self, key) -> bool:
+        return key in self.table.index
+
+    def mean(self, crossing: str, kpi: str):
+        return self.table.loc[(crossing, kpi), "mean"] if (crossing, kpi) in self else math.nan
+
+    def cell(self, crossing: str, kpi: str) -> str:
+        """Mean, 95 % confidence half-width and, if some replications lack it, in how many it exists."""
+        if (crossing, kpi) not in self:
+            return "-"
+        r = self.table.loc[(crossing, kpi)]
+        text = html.escape(_format(r["mean"], r["unit"], with_unit=False))
+        low, high = r["ci95_low"], r["ci95_high"]
+        if r["n"] > 1 and not pd.isna(low) and not pd.isna(high) and r["sd"] > 0:
+            half = (high - low) / 2
+            if isinstance(half, pd.Timedelta):
+                text += f' <span class="ci">&plusmn; {half.total_seconds() / 3600:.1f} h</span>'
+            elif r["unit"] == "fraction":
+                text += f' <span class="ci">&plusmn; {half:.1%}</span>'
+            else:
+                text += f' <span class="ci">&plusmn; {_format(half, r["unit"], with_unit=False)}</span>'
+        if r["n"] < r["replications"]:
+            text += f' <span class="ci">({int(r["n"])} of {int(r["replications"])} runs)</span>'
+        return text
+
+
+def _headline(run: RunTables, k: _Kpis) -> str:
+    """The four figures a reader wants first, as cards."""
+    names = [c.name for c in run.scenario.crossings]
+    peaks = {c: k.mean(c, "peak_queue_km") for c in names}
+    worst = max(names, key=lambda c: -1 if pd.isna(peaks[c]) else peaks[c])
+    waits = {c: k.mean(c, "wait_max_h") for c in names}
+    longest = max(names, key=lambda c: -1 if pd.isna(waits[c]) else waits[c])
+    peak_at = k.mean(worst, "peak_queue_at")
+    not_crossed = sum(float(np.nan_to_num(k.mean("all", f))) for f in ("people_waiting_at_end", "people_travelling_at_end", "people_waiting_for_bus_at_end"))
+    cleared = k.table.loc[("all", "queue_cleared_at")] if ("all", "queue_cleared_at") in k else None
+    if cleared is None or cleared["n"] == 0:
+        clear_value, clear_note = "not cleared", "the queues had not emptied by the end of the scenario"
+    else:
+        clear_value = _format(cleared["mean"], "datetime")
+        clear_note = "mean over replications, all crossings empty"
+        if cleared["n"] < cleared["replications"]:
+            clear_note += f"; not cleared by the end in {int(cleared['replications'] - cleared['n'])} of {int(cleared['replications'])}"
+    cards = [
+        ("People crossed", _format(k.mean("all", "people_crossed"), "people"),
+         f"of {_format(k.mean('all', 'people_departed'), 'people')} who set off; {_format(k.mean('all', 'people_gave_up'), 'people')} gave up, "
+         f"{_format(not_crossed, 'people')} still on the way at the end"),
+        ("Peak queue", _format(peaks[worst], "km"),
+         f"at {worst}, around {_format(peak_at, 'datetime')}" if peaks[worst] > 0 else "no vehicle queue formed"),
+        ("Longest wait", _format(waits[longest], "h"),
+         f"at {longest}; 90 % of parties waited under {_format(k.mean('all', 'wait_p90_h'), 'h')}"),
+        ("Last queue cleared", clear_value, clear_note),
+    ]
+    return "".join(
+        f'<div class="card"><div class="label">{html.escape(a)}</div><div class="value">{html.escape(b)}</div>'
+        f'<div class="note">{html.escape(c)}</div></div>'
+        for a, b, c in cards
+    )
+
+
+def _kpi_table(run: RunTables, k: _Kpis, colours: dict[str, str]) -> str:
+    """Every key figure of kpis.csv, a row each, a column per crossing and for all crossings."""
+    columns = [c for c in colours] + ["all"]
+    head = "".join(f'<th style="color:{colours.get(c, "#222")}">{html.escape(c if c != "all" else "all crossings")}</th>' for c in columns)
+    units = run.kpis.drop_duplicates("kpi").set_index("kpi")["unit"]
+    rows, group = [], None
+    for kpi in sorted(dict.fromkeys(run.kpis["kpi"]), key=lambda name: list(KPI_GROUPS).index(_kpi_group(name))):
+        if _kpi_group(kpi) != group:
+            group = _kpi_group(kpi)
+            rows.append(f'<tr class="group"><th colspan="{len(columns) + 1}">{html.escape(KPI_GROUPS[group])}</th></tr>')
+        unit = {"fraction": "%", "datetime": "local time"}.get(units[kpi].split(" ")[0], units[kpi])
+        rows.append(f"<tr><th>{html.escape(_kpi_label(kpi))} <span class=\"unit\">({html.escape(unit)})</span></th>"
+                    + "".join(f"<td>{k.cell(c, kpi)}</td>" for c in columns) + "</tr>")
+    body = "".join(rows)
+    return f'<table class="kpis"><thead><tr><th>key figure (unit)</th>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _daily_table(run: RunTables, colours: dict[str, str]) -> str:
+    """People crossed per local calendar day and crossing, mean per replication."""
+    d = run.daily.pivot_table(index="date", columns="crossing", values="people_crossed", aggfunc="sum", fill_value=0)
+    d = d.reindex(columns=list(colours), fill_value=0) / run.replications
+    d["all crossings"] = d.sum(axis=1)
+    head = "".join(f'<th style="color:{colours.get(c, "#222")}">{html.escape(c)}</th>' for c in d.columns)
+    body = "".join(
+        f"<tr><th>{pd.Timestamp(day):%a %d %b %Y}</th>" + "".join(f"<td>{v:,.0f}</td>" for v in row) + "</tr>"
+        for day, row in zip(d.index, d.to_numpy())
+    )
+    return f'<table class="daily"><thead><tr><th>date (local)</th>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _figure_html(fig: go.Figure | dict, key: str) -> str:
+    """One chart as a div and its script, without plotly.js (embedded once per page) and with a fixed id."""
+    return pio.to_html(fig, full_html=False, include_plotlyjs=False, include_mathjax=False, div_id=f"figure-{key}",
+                       config=PLOT_CONFIG, auto_play=False, default_width="100%", validate=False)
+
+
+def _sections(run: RunTables, colours: dict[str, str], k: _Kpis) -> list[tuple[str, str, str, str]]:
+    """(anchor, title, how to read it, body html) of every section, top to bottom."""
+    reps = run.replications
+    names = [c.name for c in run.scenario.crossings]
+    steps = {c: capacity_steps(run, c) for c in names}
+    curves = cumulative_curves(run)
+    lines = {key: capacity_line(g, steps[key[0]], key[1]) for key, g in curves.groupby(["crossing", "channel"], sort=False)}
+    channels = {c.name: [m for m in MODES if c.channel(m) is not None] for c in run.scenario.crossings}
+    clock = Clock(run.zone_label, surge_window(run))
+    band = "the line is the median of the replications and the band holds 90 % of them (5th to 95th percentile); " if reps > 1 else ""
+    return [
+        ("queues", "Queue on the road",
+         f"Length of the queue of cars and buses on the approach road of each crossing; {band}"
+         "the buttons switch to vehicles or to people waiting (people include pedestrians). Markers at the top and dotted "
+         "lines show booth changes, check-regime changes, closures (shaded) and route changes; hover over them. "
+         + ("Time axes open on the days of the surge (until 99 % of those who crossed had crossed): drag the range slider "
+            "below, or double-click a chart, to see the whole scenario period." if clock.window else ""),
+         _figure_html(figures.queue_figure(run.queues_summary, booths_on_grid(run, steps), capacity_events(run), colours, reps, clock), "queues")),
+        ("cumulative", "Cumulative curves",
+         "People who set off towards each crossing, reached it, and crossed it, per channel (buttons; 'on foot' includes "
+         "people who left their cars and walked). The vertical gap between 'arrived' and 'crossed' is the number waiting "
+         "(plus those who gave up); the horizontal gap is roughly the wait. The dash-dot line is what the channel's booths "
+         "could process from the moment its queue formed: where 'crossed' runs along it, the booths are the bottleneck.",
+         _figure_html(figures.cumulative_figure(curves, lines, colours, reps, clock), "cumulative")),
+        ("waits", "Waiting times",
+         "Wait from arrival at the border to the start of service at a booth, for parties that reached a booth, per crossing "
+         "(colour) and mode (line style). Top: the share of parties that waited at most a given time (note the logarithmic "
+         "time axis). Bottom: the median wait of the parties that arrived at the border in each hour.",
+         _figure_html(figures.wait_distribution_figure(wait_ecdf(run), colours), "wait-distribution")
+         + _figure_html(figures.wait_by_hour_figure(wait_by_hour(run), colours, clock), "wait-by-hour")),
+        ("throughput", "Throughput against capacity",
+         "People crossed in each clock hour (bars) against the capacity of the booths (dashed), per crossing and channel: "
+         "booths open x service rate x people per car, group or bus, with the check regime in force. Bars below the line "
+         "while that channel has a queue mean the booths were not the only limit (secondary inspection holding the booths).",
+         _figure_html(figures.throughput_figure(hourly_throughput(run), steps, channels, colours, reps, clock), "throughput")
+         + "<h3>People crossed per day</h3>" + _daily_table(run, colours)),
+        ("flows", "Flows",
+         "Where people came from, which crossing they first headed for, and how their journey ended: crossed (where), gave "
+         "up, or still on the way when the scenario ends. Flows into a different crossing than the one first headed for "
+         "are diversions. Hover over a flow for its size.",
+         _figure_html(figures.flow_figure(flows(run), [o.name for o in run.scenario.origins], colours, reps), "flows")),
+        ("map", "Map",
+         "Origins (grey, sized by people leaving), routes (coloured by crossing), the state border and the crossings, "
+         "whose marker size and fill show the queue on the road (median of the replications). Dotted lines between "
+         "crossings are diversions, as wide as the people who moved (hover for the number). The map opens at the "
+         "longest total queue; press Play to run from the start, or drag the slider.",
+         _figure_html(figures.map_figure(run.scenario, map_queue(run), colours, reps, diversions(run)), "map")),
+        ("figures", "Key figures per crossing",
+         f"Mean over {reps} replication{'s' if reps > 1 else ''}" + (" with the half-width of its 95 % confidence interval (&plusmn;)" if reps > 1 else "")
+         + ". A crossing's figures count the people whose journey ended there (crossed, gave up or still waiting there); "
+         "'people who set off towards it' counts those who first headed for it; 'all crossings' counts everyone.",
+         f'<div class="wide">{_kpi_table(run, k, colours)}</div>'),
+    ]
+
+
+STYLE = """
+.wide{overflow-x:auto}
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:#222;margin:0;background:#f6f6f4}
+main,header,nav,footer{max-width:1280px;margin:0 auto;padding:0 20px}
+header{padding-top:18px}h1{font-size:1.6rem;margin:.2em 0}h2{font-size:1.25rem;margin:0 0 .3em}h3{font-size:1rem;margin:1em 0 .4em}
+.meta{color:#555;margin:.2em 0 .8em}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(230px,1fr));gap:12px;margin:12px 0}
+.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 14px}.card .label{color:#555;font-size:.85rem;text-transform:uppercase;letter-spacing:.03em}
+.card .value{font-size:1.7rem;font-weight:600;margin:.1em 0}.card .note{color:#555;font-size:.85rem}
+nav{position:sticky;top:0;background:#f6f6f4;border-bottom:1px solid #ddd;z-index:10;padding-top:6px;padding-bottom:6px}
+nav a{margin-right:14px;color:#0b5394;text-decoration:none;font-size:.95rem}nav a:hover{text-decoration:underline}
+section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:14px 16px;margin:16px 0;scroll-margin-top:44px}
+section p.how{color:#444;margin:.2em 0 .6em;max-width:1100px;font-size:.95rem}
+.pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:10px}
+table{border-collapse:collapse;font-size:.88rem;margin:.4em 0}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
+tbody th,thead th:first-child{text-align:left;font-weight:normal}thead th{font-weight:600;border-bottom:2px solid #ccc}
+tbody tr:nth-child(even){background:#fafafa}tr.group th{font-weight:600;background:#eef2f6;padding-top:6px}.ci,.unit{color:#888;font-size:.8rem}
+details{margin:.5em 0}summary{cursor:pointer;color:#0b5394}pre{background:#fafafa;border:1px solid #eee;padding:10px;overflow:auto;max-height:600px;font-size:.8rem}
+footer{color:#777;font-size:.8rem;padding-bottom:30px}
+"""
+
+
+def build_report(folder: str | Path) -> str:
+    """The report page of a run folder as HTML text (a pure function of the folder's files)."""
+    run = read_run(folder)
+    s = run.scenario
+    colours = crossing_colours([c.name for c in s.crossings])
+    k = _Kpis(run)
+    sections = _sections(run, colours, k)
+    sha = hashlib.sha256(run.scenario_text.encode("utf-8")).hexdigest()
+    period = f"{run.local(s.start):%a %d %b %Y %H:%M} to {run.local(s.end):%a %d %b %Y %H:%M} ({run.zone_label})"
+    nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _, _ in sections) + '<a href="#scenario">Scenario</a>'
+    body = "".join(
+        f'<section id="{a}"><h2>{html.escape(t)}</h2><p class="how">{how}</p>{content}</section>' for a, t, how, content in sections
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(s.name)}: border-crossing surge report</title><link rel="icon" href="data:,">
+<style>{STYLE}</style>
+<script>window.PlotlyConfig = {{MathJaxConfig: 'local'}};</script>
+<script>{get_plotlyjs()}</script>
+</head><body>
+<header><h1>{html.escape(s.name)}</h1><div class="meta">{html.escape(s.description)}</div>
+<div class="meta">{html.escape(period)} &middot; seed {s.seed} &middot; {run.replications} replication{'s' if run.replications > 1 else ''}</div>
+<div class="cards">{_headline(run, k)}</div></header>
+<nav>{nav}</nav>
+<main>{body}
+<section id="scenario"><h2>Scenario</h2><p class="how">The resolved scenario of this run (defaults filled in, overrides applied),
+exactly as in the run folder's scenario.toml (SHA-256 {sha[:16]}&hellip;).</p>
+<details><summary>Show scenario.toml</summary><pre>{html.escape(run.scenario_text)}</pre></details></section>
+</main>
+<footer>Built from the tables of this run folder; rebuild with <code>python -m model report RUN_FOLDER</code>. Charts by plotly.js, embedded.</footer>
+</body></html>
+"""
+
+
+def write_report(folder: str | Path) -> Path:
+    """Write ``report.html`` into a run folder from its tables; returns its path."""
+    folder = Path(folder)
+    text = build_report(folder)
+    path = folder / "report.html"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,145 @@
+"""Benchmark: what one party costs, and how replications scale with workers (``make bench``).
+
+Prints figures only, no pass/fail:
+
+1. Issue 2 (speed of the engine): parties per second of the model for the
+   default scenario and for ``params/mmc_example.toml`` (an M/M/3 queue),
+   beside customers per second of a minimal plain-SimPy M/M/c loop (source ->
+   Resource request -> timeout -> release) with the same rates, timed in this
+   process; and the model's cost per party as a multiple of the loop's
+   (target: within 2x). "Engine" is the discrete-event run and its records;
+   "replication" adds the per-replication key figures that workers compute.
+2. Issue 4 (parallel replications): wall time of 20 replications of the
+   default scenario with 1 and with 2 worker processes, and the speedup
+   (target >= 1.8 on 2 cores), for the replications alone and with the serial
+   joining of the tables (build_results) added.
+
+``--profile`` also prints where build_results spends its time. The machine is
+shared, so the load average is printed first: figures taken under load are
+slower and scale worse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import random
+import sys
+import time
+from pathlib import Path
+
+import simpy
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from model.experiment import run_replications  # noqa: E402
+from model.scenario import Scenario, load_scenario  # noqa: E402
+from model.simulation import Surge, run_replication  # noqa: E402
+from model.tables import build_results  # noqa: E402
+
+DEFAULT = ROOT / "params" / "kharkiv_2022.toml"
+MMC = ROOT / "params" / "mmc_example.toml"
+
+
+def best_of(repeats: int, fn) -> tuple[float, object]:
+    """Shortest wall time of ``repeats`` calls of ``fn`` and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def plain_mmc(arrivals_per_min: float, service_min: float, servers: int, horizon_min: float, seed: int) -> int:
+    """A minimal SimPy M/M/c: returns how many customers arrived before ``horizon_min``."""
+    rng = random.Random(seed)
+    env = simpy.Environment()
+    booths = simpy.Resource(env, capacity=servers)
+    arrived = 0
+
+    def customer():
+        with booths.request() as request:
+            yield request
+            yield env.timeout(rng.expovariate(1.0 / service_min))
+
+    def source():
+        nonlocal arrived
+        while True:
+            yield env.timeout(rng.expovariate(arrivals_per_min))
+            arrived += 1
+            env.process(customer())
+
+    env.process(source())
+    env.run(until=horizon_min)
+    return arrived
+
+
+def mmc_parameters(s: Scenario) -> tuple[float, float, int, float]:
+    """Arrival rate (per minute), mean service (minutes), booths and horizon of the M/M/c scenario."""
+    origin, crossing = s.origins[0], s.crossings[0]
+    return origin.departures[0].people_per_h / 60.0, crossing.car.service.per_vehicle_min, crossing.car.booths, s.horizon_min
+
+
+def parties_per_second(s: Scenario, replications: int) -> dict[str, float]:
+    """Parties per second of the engine alone and of whole replications (best of two rounds)."""
+    engine_s, records = best_of(2, lambda: [Surge(s, r).run() for r in range(replications)])
+    parties = sum(len(r.parties) for r in records)
+    replication_s, _ = best_of(2, lambda: [run_replication(s, r) for r in range(replications)])
+    return {"parties": parties / replications, "engine": parties / engine_s, "replication": parties / replication_s}
+
+
+def cost_per_party() -> None:
+    mmc = load_scenario(MMC)
+    lam, service, servers, horizon = mmc_parameters(mmc)
+    loop_s, customers = best_of(3, lambda: sum(plain_mmc(lam, service, servers, horizon, seed) for seed in range(3)))
+    loop_rate = customers / loop_s
+    print(f"plain SimPy M/M/{servers} loop (lambda {lam * 60:g}/h, service {service:g} min, {horizon / 1440:g} days): "
+          f"{loop_rate:,.0f} customers/s")
+    print(f"{'scenario':<14}{'parties/rep':>12}{'engine p/s':>12}{'x loop cost':>12}{'rep p/s':>10}{'x loop cost':>12}")
+    for name, s, reps in (("mmc_example", mmc, 3), ("kharkiv_2022", load_scenario(DEFAULT), 2)):
+        f = parties_per_second(s, reps)
+        print(f"{name:<14}{f['parties']:>12,.0f}{f['engine']:>12,.0f}{loop_rate / f['engine']:>12.2f}"
+              f"{f['replication']:>10,.0f}{loop_rate / f['replication']:>12.2f}")
+
+
+def scaling(replications: int, profile: bool) -> None:
+    s = load_scenario(DEFAULT)
+    times = {}
+    for workers in (1, 2):
+        t0 = time.perf_counter()
+        records = run_replications(s, range(replications), workers=workers)
+        t1 = time.perf_counter()
+        build_results(s, records)
+        times[workers] = (t1 - t0, time.perf_counter() - t1)
+    print(f"{replications} replications of {s.name}:")
+    print(f"{'workers':>8}{'replications s':>16}{'build_results s':>17}{'total s':>9}")
+    for workers, (run_s, build_s) in times.items():
+        print(f"{workers:>8}{run_s:>16.1f}{build_s:>17.1f}{run_s + build_s:>9.1f}")
+    (r1, b1), (r2, b2) = times[1], times[2]
+    print(f"speedup with 2 workers: {r1 / r2:.2f} for the replications, {(r1 + b1) / (r2 + b2):.2f} end to end")
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(build_results, s, records)
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(15)
+        print(text.getvalue())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replications", type=int, default=20, help="replications for the scaling figures (default 20)")
+    parser.add_argument("--profile", action="store_true", help="also profile build_results")
+    args = parser.parse_args()
+    load = os.getloadavg()
+    print(f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    cost_per_party()
+    scaling(args.replications, args.profile)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,286 @@
+"""Replications: the same tables whatever the workers or executor, common random numbers across
+scenarios, intervals that cover the truth, and the sequential procedure for --replications auto."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import PARAMS, TINY, tiny_scenario
+from model.arrivals import sample_departures
+from model.cli import main
+from model.experiment import (
+    FIRST_CHECK,
+    ExecutorError,
+    precision_table,
+    replicate_to_precision,
+    run_replications,
+    simulate,
+)
+from model.metrics import KPI_UNITS, summarise_kpis
+from model.outputs import scenario_toml, write_results
+from model.scenario import load_scenario, merge_scenarios, scenario_from_dict
+from model.simulation import run_replication
+
+ONE_CROSSING = PARAMS / "one_crossing_constant.toml"
+DEFAULT = PARAMS / "kharkiv_2022.toml"
+#: What a party is when it leaves: these must not depend on anything downstream of departure.
+DEPARTURE_COLUMNS = ["party_id", "replication", "origin", "mode", "people", "departed_at"]
+#: Tables that hold one row per replication and something, so each must say which replication.
+PER_REPLICATION_TABLES = ["parties", "queues", "kpis_by_replication", "daily"]
+
+#: Compound Poisson departures: E[parties] = 200 / 2.5 = 80, E[people] = 200 exactly.
+DISCRETE_SIZES = {"dist": "discrete", "values": [1, 2, 3, 4], "probs": [0.2, 0.3, 0.3, 0.2]}
+
+
+def busy_tiny(**changes):
+    """TINY with 300 people over 10 h (30 cars/h) at 3 booths of exponential 5-minute service: load 0.83."""
+    base = {
+        "origins": [{"name": "A", "people": 300}],
+        "crossings": [{"name": "X", "car": {"booths": 3, "service": {"per_vehicle_min": 5.0, "dist": "exponential"}}}],
+    }
+    return tiny_scenario(**merge_scenarios(base, changes))
+
+
+def scenario_file(scenario, folder):
+    path = folder / f"{scenario.name}.toml"
+    path.write_text(scenario_toml(scenario), encoding="utf-8")
+    return path
+
+
+def written(results, folder) -> dict[str, bytes]:
+    """The bytes of every table and the resolved scenario of a run folder (the manifest holds times)."""
+    run = write_results(results, folder, {"started_at": "fixed"})
+    return {p.name: p.read_bytes() for p in sorted(run.iterdir()) if p.suffix in (".csv", ".toml")}
+
+
+def cli_run(capsys, argv) -> tuple[int, list[str], str]:
+    code = main(["run", *argv, "--quiet"])
+    out, err = capsys.readouterr()
+    return code, out.strip().splitlines(), err
+
+
+def folder_bytes(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir()) if p.suffix in (".csv", ".toml")}
+
+
+# --- reproducible whatever the workers --------------------------------------------------------
+
+
+def test_tables_are_byte_identical_for_one_and_two_workers(tmp_path):
+    scenario = load_scenario(ONE_CROSSING, ["replications=4"])
+    one = written(simulate(scenario, workers=1), tmp_path / "one")
+    two = written(simulate(scenario, workers=2), tmp_path / "two")
+    assert set(one) >= {"parties.csv", "queues.csv", "kpis.csv", "kpis_by_replication.csv", "queues_summary.csv", "daily.csv"}
+    assert one == two
+
+
+def test_every_per_replication_table_carries_the_replication_and_kpis_has_intervals():
+    results = simulate(load_scenario(ONE_CROSSING, ["replications=3"]))
+    for name in PER_REPLICATION_TABLES:
+        table = getattr(results, name)
+        assert sorted(table["replication"].unique()) == [0, 1, 2], name
+    k = results.kpis
+    assert {"crossing", "kpi", "unit", "n", "mean", "sd", "ci95_low", "ci95_high", "p10", "p90"} <= set(k.columns)
+    assert set(k["crossing"]) == {"Gate", "all"}
+    assert set(k["kpi"]) == set(KPI_UNITS)
+    peak = k.set_index(["crossing", "kpi"]).loc[("Gate", "peak_queue_km")]
+    assert peak["ci95_low"] <= peak["mean"] <= peak["ci95_high"] and peak["p10"] <= peak["p90"] and peak["n"] == 3
+
+
+def test_a_replication_does_not_depend_on_which_others_run():
+    scenario = busy_tiny()
+    alone = run_replications(scenario, [3])[0]
+    among = run_replications(scenario, [5, 3, 0], workers=2)
+    assert [r.replication for r in among] == [0, 3, 5]
+    pd.testing.assert_frame_equal(alone.parties, among[1].parties)
+    pd.testing.assert_frame_equal(alone.queues, among[1].queues)
+
+
+# --- common random numbers --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"crossings.Shebekino.car.booths": 2, "crossings.Logachevka.car.booths": 6},
+        {"crossings.Nekhoteevka.car.service.per_vehicle_min": 9.0, "crossings.Logachevka.foot.service.dist": "gamma"},
+        {"behaviour.car.patience_h": {"dist": "exponential", "mean": 4.0}, "behaviour.car.renege.walk": 0.0,
+         "behaviour.car.renege.give_up": 0.9},
+    ],
+    ids=["booths", "service", "behaviour"],
+)
+def test_scenarios_differing_in_capacity_or_behaviour_share_their_departures(change):
+    base = load_scenario(DEFAULT, ["replications=1"])
+    variant = load_scenario(DEFAULT, {"replications": 1, **change})
+    a, b = run_replication(base, 1).parties, run_replication(variant, 1).parties
+    pd.testing.assert_frame_equal(a[DEPARTURE_COLUMNS], b[DEPARTURE_COLUMNS])
+    # ... while what happens after departure does change, so the comparison has teeth
+    assert not a["crossed_at"].equals(b["crossed_at"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(booths=st.integers(1, 4), service_min=st.floats(1.0, 30.0), cv=st.floats(0.2, 2.0), replication=st.integers(0, 50))
+def test_capacity_never_moves_a_departure(booths, service_min, cv, replication):
+    base = busy_tiny()
+    other = busy_tiny(crossings=[{"name": "X", "car": {"booths": booths, "service": {"per_vehicle_min": service_min,
+                                                                                      "dist": "lognormal", "cv": cv}}}])
+    a, b = run_replication(base, replication).parties, run_replication(other, replication).parties
+    pd.testing.assert_frame_equal(a[DEPARTURE_COLUMNS], b[DEPARTURE_COLUMNS])
+
+
+# --- interval coverage ------------------------------------------------------------------------
+
+
+def test_95_percent_intervals_cover_the_exact_mean_of_people_departed():
+    """100 experiments of 20 replications; the t-interval of kpis.csv must cover the truth in >= 85.
+
+    The figure is people departed from an origin whose rate curve is scaled to
+    200 people: a compound Poisson count (Poisson parties, sizes 1-4) whose
+    expectation is exactly 200 by construction, unlike the mean wait of a
+    finite-horizon queue, which carries start-up bias. The count is taken from
+    the departures a replication releases (the engine only records them, as the
+    first assertion shows), and the intervals come from ``summarise_kpis``, the
+    function that writes kpis.csv, with each experiment as its own group.
+    """
+    raw = copy.deepcopy(TINY)
+    raw["origins"][0].update(people=200, party_size={"car": DISCRETE_SIZES, "foot": {"dist": "fixed", "value": 1}})
+    scenario = scenario_from_dict(raw, "compound-poisson")
+    origin = scenario.origins[0]
+    experiments, reps = 100, 20
+
+    def departed(r: int) -> float:
+        return float(sample_departures(scenario, origin, r).people.sum())
+
+    engine = run_replication(scenario, 0).kpis
+    assert engine.loc[engine["crossing"] == "all", "people_departed"].item() == departed(0)
+
+    per_rep = pd.DataFrame({kpi: np.nan for kpi in KPI_UNITS}, index=range(experiments * reps))
+    per_rep.insert(0, "replication", per_rep.index % reps)
+    per_rep.insert(1, "crossing", [f"experiment {i // reps}" for i in per_rep.index])
+    per_rep["people_departed"] = [departed(r) for r in per_rep.index]
+    ci = summarise_kpis(per_rep).query("kpi == 'people_departed'")
+    assert len(ci) == experiments and (ci["n"] == reps).all()
+    covered = int(((ci["ci95_low"] <= 200.0) & (200.0 <= ci["ci95_high"])).sum())
+    assert covered >= 85, f"{covered} of {experiments} intervals cover the true mean"
+
+
+# --- the sequential procedure -----------------------------------------------------------------
+
+
+def _rule_met(records, scenario, n, precision):
+    per_rep = pd.concat([r.kpis for r in records[:n]], ignore_index=True)
+    return not (precision_table(per_rep, [c.name for c in scenario.crossings], precision)["status"] == "not met").any()
+
+
+def test_auto_stops_at_the_first_precise_count_whatever_the_workers():
+    scenario = busy_tiny()
+    records, check = replicate_to_precision(scenario, 25.0, 200, workers=1)
+    assert check.met and FIRST_CHECK <= check.replications < 200
+    assert [r.replication for r in records] == list(range(check.replications))
+    assert _rule_met(records, scenario, check.replications, 25.0)
+    if check.replications > FIRST_CHECK:
+        assert not _rule_met(records, scenario, check.replications - 1, 25.0)
+    assert (check.table["status"] == "met").all() and (check.table["n"] == check.replications).all()
+    records2, check2 = replicate_to_precision(scenario, 25.0, 200, workers=2)
+    assert check2.replications == check.replications
+    for a, b in zip(records, records2, strict=True):
+        pd.testing.assert_frame_equal(a.parties, b.parties)
+
+
+def test_auto_respects_the_cap():
+    records, check = replicate_to_precision(busy_tiny(), 0.01, 12, workers=1)
+    assert not check.met and check.replications == 12 and len(records) == 12
+    assert set(check.not_met["kpi"]) == {"peak_queue_km", "wait_mean_h"}
+
+
+def test_auto_skips_figures_whose_mean_is_zero():
+    never_queues = busy_tiny(crossings=[{"name": "X", "car": {"booths": 60}}])
+    records, check = replicate_to_precision(never_queues, 1.0, 50)
+    assert check.met and check.replications == FIRST_CHECK and len(records) == FIRST_CHECK
+    assert set(check.skipped["status"]) == {"skipped: mean 0"}
+
+
+def test_auto_through_the_cli_equals_a_direct_run_of_that_many(tmp_path, capsys):
+    path = scenario_file(busy_tiny(), tmp_path)
+    code, out, _ = cli_run(capsys, [str(path), "--replications", "auto", "--precision", "25", "--out", str(tmp_path / "auto")])
+    assert code == 0
+    auto_folder = Path(out[-1])
+    needed = json.loads((auto_folder / "manifest.json").read_text())["replications"]
+    assert any(line.startswith(f"replications: auto, {needed} needed") for line in out)
+    code, out, _ = cli_run(capsys, [str(path), "--replications", str(needed), "--workers", "1", "--out", str(tmp_path / "direct")])
+    assert code == 0
+    auto, direct = folder_bytes(auto_folder), folder_bytes(out[-1])
+    assert auto.pop("precision.csv")
+    assert auto == direct
+
+
+@pytest.mark.parametrize(
+    "argv, names",
+    [
+        (["--replications", "auto"], "--precision"),
+        (["--precision", "5"], "--replications auto"),
+        (["--replications", "0"], "--replications"),
+        (["--replications", "lots"], "--replications"),
+        (["--replications", "auto", "--precision", "0"], "--precision"),
+        (["--replications", "auto", "--precision", "5", "--max-replications", "1"], "--max-replications"),
+        (["--executor", "spark"], "--executor"),
+        (["--executor", "dask"], "--scheduler"),
+        (["--scheduler", "tcp://127.0.0.1:8786"], "--executor dask"),
+    ],
+)
+def test_bad_replication_options_give_one_line_and_exit_2(argv, names, tmp_path, capsys):
+    code, out, err = cli_run(capsys, [str(ONE_CROSSING), *argv, "--out", str(tmp_path)])
+    assert code == 2 and names in err and len(err.strip().splitlines()) == 1 and not out
+    assert not any(tmp_path.iterdir())
+
+
+def test_dask_missing_gives_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed now raises ImportError
+    with pytest.raises(ExecutorError, match=r"pip install"):
+        run_replications(busy_tiny(), range(2), executor="dask", scheduler="tcp://127.0.0.1:8786")
+    code, out, err = cli_run(capsys, [str(ONE_CROSSING), "--executor", "dask", "--scheduler", "tcp://127.0.0.1:8786",
+                                      "--out", str(tmp_path)])
+    assert code == 2 and "pip install" in err and len(err.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())
+
+
+# --- Dask ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as c:
+        yield c
+
+
+def test_dask_cluster_gives_the_same_records_as_local_runs(cluster):
+    scenario = busy_tiny()
+    local = run_replications(scenario, range(4), workers=1)
+    remote = run_replications(scenario, range(4), executor="dask", scheduler=cluster)
+    assert [r.replication for r in remote] == [0, 1, 2, 3]
+    for a, b in zip(local, remote, strict=True):
+        for table in ("parties", "queues", "kpis", "grid"):
+            pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table), check_exact=True)
+
+
+def test_dask_through_the_cli_writes_the_same_tables(cluster, tmp_path, capsys):
+    path = scenario_file(busy_tiny(), tmp_path)
+    common = [str(path), "--replications", "3"]
+    code, out, _ = cli_run(capsys, [*common, "--executor", "dask", "--scheduler", cluster.scheduler_address,
+                                    "--out", str(tmp_path / "dask")])
+    assert code == 0
+    dask_folder = out[-1]
+    code, out, _ = cli_run(capsys, [*common, "--workers", "1", "--out", str(tmp_path / "local")])
+    assert code == 0
+    assert folder_bytes(dask_folder) == folder_bytes(out[-1])

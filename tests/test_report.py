@@ -1,0 +1,86 @@
+"""The report page: rebuilt from a run folder's tables alone, byte for byte, self-contained, with checked capacity.
+
+One small run of ``params/one_crossing_constant.toml`` (two replications) is
+made per module through the command line, exactly as a user makes it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from model.cli import main
+from model.report import REQUIRED_FILES, capacity_steps, read_run
+
+ROOT = Path(__file__).resolve().parents[1]
+FIGURE_IDS = ["figure-queues", "figure-cumulative", "figure-wait-distribution", "figure-wait-by-hour",
+              "figure-throughput", "figure-flows", "figure-map"]
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs")
+    code = main(["run", str(ROOT / "params" / "one_crossing_constant.toml"), "--set", "replications=2",
+                 "--out", str(out), "--quiet", "--workers", "1"])
+    assert code == 0
+    (folder,) = (out / "one_crossing_constant").iterdir()
+    return folder
+
+
+def test_every_run_writes_a_report(run_folder):
+    assert (run_folder / "report.html").stat().st_size > 0
+
+
+def test_rebuilt_from_the_tables_alone_is_byte_identical(run_folder, tmp_path):
+    """Only the required tables and scenario.toml are copied: no manifest, no raw queue series, no old report."""
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in REQUIRED_FILES:
+        shutil.copy(run_folder / name, bare / name)
+    assert main(["report", str(bare)]) == 0
+    first = (bare / "report.html").read_bytes()
+    assert main(["report", str(bare)]) == 0
+    assert (bare / "report.html").read_bytes() == first
+    assert first == (run_folder / "report.html").read_bytes(), "the report written by the run differs from the rebuilt one"
+
+
+def test_page_is_self_contained(run_folder):
+    text = (run_folder / "report.html").read_text(encoding="utf-8")
+    assert text.count("* plotly.js v") == 1, "plotly.js must be embedded exactly once"
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=\"(https?:)?//", text), "nothing may be fetched"
+    assert re.findall(r'<div id="(figure-[a-z-]+)" class="plotly-graph-div"', text) == FIGURE_IDS
+    assert len(text.encode("utf-8")) < 10_000_000
+
+
+def test_missing_or_incomplete_folder_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a run folder" in err
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing scenario.toml" in err
+
+
+def test_broken_table_is_one_line_and_exit_2(run_folder, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    shutil.copytree(run_folder, broken)
+    (broken / "parties.csv").write_text("replication,people\n0,1\n", encoding="utf-8")
+    assert main(["report", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "parties.csv: cannot be read" in err
+
+
+def test_capacity_is_booths_times_service_rate(run_folder):
+    """Gate: 2 car booths, 3 min per car + 1 min per person, people per car from the cars that crossed."""
+    run = read_run(run_folder)
+    parties = pd.read_csv(run_folder / "parties.csv")
+    size = parties.loc[parties["outcome"] == "crossed", "people"].mean()
+    steps = capacity_steps(run, "Gate")
+    expected = 2 * 60.0 / (3.0 + 1.0 * size) * size
+    assert steps["car"].to_numpy() == pytest.approx(expected)
+    assert steps["all"].to_numpy() == pytest.approx(expected)
+    assert list(steps["booths_car"].unique()) == [2]
