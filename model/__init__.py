@@ -3,7 +3,7 @@
 Public API::
 
     from model import load_scenario, simulate
-    scenario = load_scenario("params/kharkiv_2022.toml", overrides=["replications=5"])
+    scenario = load_scenario("params/one_crossing_constant.toml", overrides=["replications=5"])
     results = simulate(scenario)          # Results: parties, queues, kpis, ... as DataFrames
 """
 

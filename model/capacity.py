@@ -86,7 +86,7 @@ def _date_time(scenario: Scenario, text: str) -> datetime:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise ScenarioError("--from", text, "use an ISO date-time such as 2022-09-10T08:00") from None
+        raise ScenarioError("--from", text, "use an ISO date-time such as 2030-05-01T08:00") from None
     when = when.replace(tzinfo=scenario.zone) if when.tzinfo is None else when
     if not scenario.start <= when < scenario.end:
         raise ScenarioError("--from", text, f"must be within {scenario.start.isoformat()} .. {scenario.end.isoformat()}")

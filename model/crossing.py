@@ -31,10 +31,10 @@ __all__ = ["Ticket", "BoothPool", "CrossingPost", "merge_windows", "random_closu
 class Ticket:
     """A party's place in a queue; ``turn`` fires when a booth takes it."""
 
-    __slots__ = ("party", "turn", "active")
+    __slots__ = ("party", "turn", "active", "joined_at")
 
-    def __init__(self, party: Party, turn: simpy.Event):
-        self.party, self.turn, self.active = party, turn, True
+    def __init__(self, party: Party, turn: simpy.Event, joined_at: float):
+        self.party, self.turn, self.active, self.joined_at = party, turn, True, joined_at
 
 
 class BoothPool:
@@ -62,6 +62,7 @@ class BoothPool:
         self.people_waiting = 0
         self._queue: deque[Ticket] = deque()
         self._on_change = on_change
+        self.stays: list[tuple] = []  # (party id, crossing, channel, joined, left, how) per finished stay
 
     @property
     def booths_open(self) -> int:
@@ -77,7 +78,7 @@ class BoothPool:
 
     def join(self, party: Party) -> Ticket:
         """Put ``party`` at the back of the queue; its ticket's ``turn`` fires at a booth."""
-        ticket = Ticket(party, self.env.event())
+        ticket = Ticket(party, self.env.event(), self.env.now)
         self._queue.append(ticket)
         self.parties_waiting += 1
         self.people_waiting += party.people
@@ -91,6 +92,7 @@ class BoothPool:
             ticket.active = False
             self.parties_waiting -= 1
             self.people_waiting -= ticket.party.people
+            self.stays.append((ticket.party.id, self.crossing, self.mode, ticket.joined_at, self.env.now, "left"))
             self._on_change(self)
 
     def release(self) -> None:
@@ -98,6 +100,10 @@ class BoothPool:
         self.busy -= 1
         self._dispatch()
         self._on_change(self)
+
+    def open_stays(self) -> list[tuple]:
+        """Stays of the parties still in the queue now (the end of a run): not left yet."""
+        return [(t.party.id, self.crossing, self.mode, t.joined_at, float("nan"), "waiting") for t in self._queue if t.active]
 
     def set_booths(self, booths: int) -> None:
         self.booths = booths
@@ -119,6 +125,7 @@ class BoothPool:
             self.busy += 1
             self.parties_waiting -= 1
             self.people_waiting -= ticket.party.people
+            self.stays.append((ticket.party.id, self.crossing, self.mode, ticket.joined_at, self.env.now, "served"))
             ticket.turn.succeed()
 
 

@@ -41,6 +41,7 @@ class Party:
     gave_up_at: float = NAN
     outcome: str = "travelling_at_end"
     diversions: int = 0
+    reroutes: int = 0
     walked: bool = False
     inspected: bool = False
     initial: bool = False

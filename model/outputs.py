@@ -124,6 +124,7 @@ def write_results(
         tables = {
             "parties.csv": results.parties,
             "queues.csv": results.queues,
+            "stays.csv": results.stays,
             "kpis.csv": results.kpis,
             "kpis_by_replication.csv": results.kpis_by_replication,
             "queues_summary.csv": results.queues_summary,

@@ -18,15 +18,19 @@ import pandas as pd
 from .entities import Party
 from .scenario import MODES
 
-__all__ = ["QueueLog", "RunRecords", "PARTY_COLUMNS", "QUEUE_COLUMNS"]
+__all__ = ["QueueLog", "RunRecords", "PARTY_COLUMNS", "QUEUE_COLUMNS", "STAY_COLUMNS"]
 
 #: Columns of the party log, in order (times in minutes here, date-times in the tables).
 PARTY_COLUMNS = [
     "party_id", "replication", "origin", "mode", "people", "first_crossing", "crossing",
     "departed_at", "boarded_at", "arrived_at", "service_start_at", "crossed_at", "gave_up_at",
-    "outcome", "wait_h", "diverted", "diversions", "walked", "inspected", "initial", "bus_id",
+    "outcome", "wait_h", "diverted", "diversions", "rerouted", "walked", "inspected", "initial", "bus_id",
 ]
 PARTY_TIMES = ["departed_at", "boarded_at", "arrived_at", "service_start_at", "crossed_at", "gave_up_at"]
+
+#: Columns of the stays table: one row per party per queue it stood in (a diverted or walking party has several).
+STAY_COLUMNS = ["replication", "party_id", "crossing", "channel", "joined_at", "left_at", "how"]
+STAY_TIMES = ["joined_at", "left_at"]
 
 #: Columns of the queue series, one row at every change.
 QUEUE_COLUMNS = [
@@ -94,6 +98,7 @@ class RunRecords:
     replication: int
     parties: pd.DataFrame
     queues: pd.DataFrame
+    stays: pd.DataFrame | None = None
     kpis: pd.DataFrame | None = None
     grid: pd.DataFrame | None = None
 
@@ -106,7 +111,8 @@ class RunRecords:
         return self
 
     @classmethod
-    def from_parties(cls, replication: int, parties: list[Party], buses: list[Party], queue_log: QueueLog) -> "RunRecords":
+    def from_parties(cls, replication: int, parties: list[Party], buses: list[Party], queue_log: QueueLog,
+                     stays: list[tuple] = ()) -> "RunRecords":
         for bus in buses:
             _copy_bus_record(bus)
         df = pd.DataFrame(
@@ -121,6 +127,7 @@ class RunRecords:
                 **{col: np.array([getattr(p, col) for p in parties], dtype=float) for col in PARTY_TIMES},
                 "outcome": [p.outcome for p in parties],
                 "diversions": np.array([p.diversions for p in parties], dtype=np.int64),
+                "rerouted": np.array([p.reroutes > 0 for p in parties], dtype=bool),
                 "walked": np.array([p.walked for p in parties], dtype=bool),
                 "inspected": np.array([p.inspected for p in parties], dtype=bool),
                 "initial": np.array([p.initial for p in parties], dtype=bool),
@@ -129,7 +136,10 @@ class RunRecords:
         )
         df["wait_h"] = (df["service_start_at"] - df["arrived_at"]) / 60.0
         df["diverted"] = df["diversions"] > 0
-        return cls(replication, df[PARTY_COLUMNS], queue_log.frame(replication))
+        stay_frame = pd.DataFrame(list(stays), columns=STAY_COLUMNS[1:])
+        stay_frame.insert(0, "replication", replication)
+        stay_frame = stay_frame.sort_values(["joined_at", "party_id", "crossing", "channel"], kind="stable").reset_index(drop=True)
+        return cls(replication, df[PARTY_COLUMNS], queue_log.frame(replication), stay_frame[STAY_COLUMNS])
 
 
 def modes_present(parties: pd.DataFrame) -> list[str]:

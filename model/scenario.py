@@ -593,7 +593,7 @@ def apply_overrides(raw: dict, overrides: list[str] | dict[str, Any]) -> dict:
     """Apply ``dotted.key=value`` overrides to a raw scenario dict.
 
     List items are addressed by index or by their ``name``:
-    ``crossings.Logachevka.car.booths=5`` or ``routes.0.road_km=60``.
+    ``crossings.NAME.car.booths=5`` or ``routes.0.road_km=60``.
     """
     result = copy.deepcopy(raw)
     items = overrides.items() if isinstance(overrides, dict) else (_split_override(o) for o in overrides)
@@ -607,7 +607,7 @@ def apply_overrides(raw: dict, overrides: list[str] | dict[str, Any]) -> dict:
 def _split_override(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise ScenarioError("--set", text, "use dotted.key=value, e.g. crossings.Shebekino.car.booths=8")
+        raise ScenarioError("--set", text, "use dotted.key=value, e.g. crossings.NAME.car.booths=8")
     return key.strip(), value.strip()
 
 

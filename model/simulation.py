@@ -148,7 +148,7 @@ class Surge:
             road_cut = route.is_closed(env.now)
             yield env.timeout(route.travel_min(env.now, p.mode, self.walk_speed))
             if road_cut:  # out to the cut and back again, then choose anew
-                p.diversions += 1
+                p.reroutes += 1
                 excluded, crossing = excluded + (crossing,), None
         p.first_crossing = p.first_crossing or crossing
         p.arrived_at = env.now
@@ -439,7 +439,8 @@ class Surge:
                 self.queue_log.record(pool, at=0.0)
         self.env.run(until=self.scenario.horizon_min)
         log.debug("replication %d: %d parties, %d buses", self.replication, len(self.parties), len(self.buses))
-        return RunRecords.from_parties(self.replication, self.parties, self.buses, self.queue_log)
+        stays = [s for post in self.posts.values() for pool in post.pools.values() for s in pool.stays + pool.open_stays()]
+        return RunRecords.from_parties(self.replication, self.parties, self.buses, self.queue_log, stays)
 
 
 _UNIT_UNIFORM = Uniform(dist="uniform", low=0.0, high=1.0)

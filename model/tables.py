@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .metrics import TIME_KPIS, daily_crossings, summarise_grid, summarise_kpis
-from .records import PARTY_TIMES, RunRecords
+from .records import PARTY_TIMES, STAY_TIMES, RunRecords
 from .scenario import Scenario
 
 __all__ = ["Results", "build_results", "to_datetimes", "iso_strings"]
@@ -27,6 +27,7 @@ class Results:
     scenario: Scenario
     parties: pd.DataFrame
     queues: pd.DataFrame
+    stays: pd.DataFrame
     kpis: pd.DataFrame
     kpis_by_replication: pd.DataFrame
     queues_grid: pd.DataFrame
@@ -46,7 +47,7 @@ def to_datetimes(scenario: Scenario, minutes: pd.Series | np.ndarray) -> pd.Seri
 
 
 def iso_strings(stamps: pd.Series) -> pd.Series:
-    """ISO 8601 with the offset (``2022-09-09T19:24:00+03:00``); empty where missing.
+    """ISO 8601 with the offset (``2030-05-01T19:24:00+03:00``); empty where missing.
 
     Vectorised: the local wall time is formatted by numpy and the offset of each
     row (which changes across daylight-saving switches) is looked up from the
@@ -71,6 +72,9 @@ def build_results(scenario: Scenario, records: list[RunRecords]) -> Results:
     records = sorted(records, key=lambda r: r.replication)
     parties_min = pd.concat([r.parties for r in records], ignore_index=True)
     queues_min = pd.concat([r.queues for r in records], ignore_index=True)
+    stays = pd.concat([r.stays for r in records], ignore_index=True)
+    for col in STAY_TIMES:
+        stays[col] = to_datetimes(scenario, stays[col])
     per_rep = pd.concat([r.kpis if r.kpis is not None else r.summarise(scenario).kpis for r in records], ignore_index=True)
     summary = summarise_kpis(per_rep)
     grid = pd.concat([r.grid for r in records], ignore_index=True)
@@ -92,4 +96,4 @@ def build_results(scenario: Scenario, records: list[RunRecords]) -> Results:
         summary.loc[time_rows, col] = to_datetimes(scenario, summary.loc[time_rows, col].astype(float)).to_numpy()
     summary.loc[time_rows, "sd"] = summary.loc[time_rows, "sd"] / 60.0  # minutes -> hours
     summary.loc[time_rows, "unit"] = "datetime (sd in h)"
-    return Results(scenario, parties, queues, summary, per_rep, grid, grid_summary, daily)
+    return Results(scenario, parties, queues, stays, summary, per_rep, grid, grid_summary, daily)

@@ -161,10 +161,8 @@ class LittleCheck:
     """Both sides of Little's law for one queue over a window of ``length`` minutes.
 
     ``time_average`` is L from the queue series; ``arrival_rate`` x
-    ``mean_time`` is lambda W from the party log. ``unobserved_max`` bounds
-    the queue-time the log cannot show (parties that left this queue for
-    another crossing have their arrival here overwritten), so a correct
-    engine has 0 <= L - lambda W <= unobserved_max / length.
+    ``mean_time`` is lambda W from the stays. A correct engine has L = lambda W
+    to rounding.
     """
 
     length: float
@@ -172,7 +170,6 @@ class LittleCheck:
     arrival_rate: float  # lambda, per minute
     mean_time: float  # W, minutes (stays cut at the window's end)
     arrivals: float
-    unobserved_max: float  # person-minutes
 
     @property
     def lambda_w(self) -> float:
@@ -186,7 +183,7 @@ class LittleCheck:
     @property
     def holds(self) -> bool:
         slack = 1e-9 * max(1.0, self.time_average)
-        return -slack <= self.gap <= self.unobserved_max / self.length + slack
+        return abs(self.gap) <= slack
 
 
 def littles_law(
@@ -196,7 +193,6 @@ def littles_law(
     left: np.ndarray,
     weights: np.ndarray,
     end: float,
-    unobserved_max: float = 0.0,
 ) -> LittleCheck:
     """Little's law L = lambda W over the window [0, end] (minutes).
 
@@ -223,36 +219,32 @@ def littles_law(
         arrival_rate=n / end,
         mean_time=person_minutes / n if n else 0.0,
         arrivals=n,
-        unobserved_max=unobserved_max,
     )
 
 
-def littles_law_by_crossing(parties: pd.DataFrame, queues: pd.DataFrame, end: float) -> dict[str, LittleCheck]:
+def littles_law_by_crossing(parties: pd.DataFrame, queues: pd.DataFrame, stays: pd.DataFrame, end: float) -> dict[str, LittleCheck]:
     """Little's law in people for each crossing of one replication's minute-based tables.
 
-    A party joins a crossing's queues at ``arrived_at`` and leaves them at
-    ``service_start_at`` (served), ``gave_up_at`` (reneged and gave up) or
-    not before ``end``. Walking from the car queue to the foot queue stays
-    inside the same crossing, so the series of all channels together is used.
-    A party that drove on to another crossing keeps only its last arrival in
-    the log; its earlier stay lies between its departure and that arrival,
-    which bounds what the log cannot show.
+    Every stay in a queue is in the stays log (a party that walked, or drove on
+    to another crossing, has one row per queue it stood in), so the identity is
+    exact. People per stay come from the party log; a bus's stay (negative
+    party id -1 - bus_id) carries its riders' people.
     """
+    people = parties.set_index("party_id")["people"]
+    bus_people = parties[parties["bus_id"] >= 0].groupby("bus_id")["people"].sum()
+    ids = stays["party_id"].to_numpy()
+    weights = np.where(ids >= 0, stays["party_id"].map(people).to_numpy(dtype=float),
+                       pd.Series(-1 - ids).map(bus_people).to_numpy(dtype=float))
     out: dict[str, LittleCheck] = {}
     for name, q in queues.groupby("crossing", sort=True):
         series = crossing_series(q, columns=("people_waiting",))
-        here = parties[(parties["crossing"] == name) & parties["arrived_at"].notna()]
-        left = here["service_start_at"].fillna(here["gave_up_at"])
-        moved = parties[(parties["first_crossing"] == name) & (parties["crossing"] != name)]
-        moved_end = moved["arrived_at"].fillna(moved["gave_up_at"]).fillna(end).clip(upper=end)
-        unobserved = float((moved["people"] * (moved_end - moved["departed_at"]).clip(lower=0)).sum())
+        here = (stays["crossing"] == name).to_numpy()
         out[name] = littles_law(
             series["time"].to_numpy(),
             series["people_waiting"].to_numpy(),
-            here["arrived_at"].to_numpy(),
-            left.to_numpy(),
-            here["people"].to_numpy(),
+            stays.loc[here, "joined_at"].to_numpy(),
+            stays.loc[here, "left_at"].to_numpy(),
+            weights[here],
             end,
-            unobserved,
         )
     return out

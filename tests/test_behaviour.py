@@ -63,6 +63,11 @@ def test_walkers_leave_the_car_queue_and_join_the_pedestrian_queue_with_their_pe
     assert final.loc["foot", "vehicles_waiting"] == 0
     # the car leaves the queue: no car that reached a booth waited longer than its patience
     assert p.loc[~p["walked"] & (p["outcome"] == "crossed"), "wait_h"].max() <= 1.0 + 1e-9
+    # each walker stood in two queues: the car queue, left after its hour, then the foot queue
+    stays = rec.stays[rec.stays["party_id"].isin(walkers["party_id"])]
+    assert (stays.groupby("party_id")["channel"].apply(tuple) == ("car", "foot")).all()
+    car_stays = stays[stays["channel"] == "car"]
+    assert (car_stays["how"] == "left").all() and np.allclose(car_stays["left_at"] - car_stays["joined_at"], 60.0)
     # the moment a car's patience ends, the car queue loses it and the foot queue gains its people
     first = walkers.sort_values("arrived_at").iloc[0]
     at = q[q["time"] == first["arrived_at"] + 60.0].set_index("channel")

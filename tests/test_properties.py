@@ -109,3 +109,22 @@ def test_outcomes_partition_everyone_at_the_end_with_every_behaviour_on(scenario
     assert final["people_waiting"].sum() == waiting["people"].sum()
     assert (final["people_waiting"] >= 0).all() and (q["vehicles_waiting"] >= 0).all()
     assert (q["in_service"] <= q["booths_open"].clip(lower=0) + 3).all()  # a closure or a cut never ends a service
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(divert_on_renege=True))
+def test_stays_log_gives_littles_law_exactly(scenario):
+    """Area under each channel's queue series = sum of its parties' stays (L T = sum of W), to rounding."""
+    rec = run_replication(scenario, 0)
+    horizon = scenario.horizon_min
+    stays = rec.stays.assign(left_at=rec.stays["left_at"].fillna(horizon).clip(upper=horizon))
+    people = rec.parties.set_index("party_id")["people"]
+    for (crossing, channel), q in rec.queues.groupby(["crossing", "channel"]):
+        t = np.append(q["time"].to_numpy(), horizon)
+        on_foot = channel == "foot"
+        waiting = q["people_waiting" if on_foot else "vehicles_waiting"].to_numpy()
+        area = float(np.sum(waiting * np.diff(t)))
+        s = stays[(stays["crossing"] == crossing) & (stays["channel"] == channel)]
+        weights = s["party_id"].map(people).to_numpy() if on_foot else np.ones(len(s))
+        assert abs(area - float(np.sum((s["left_at"] - s["joined_at"]).to_numpy() * weights))) < 1e-6 * max(area, 1.0)
+    assert set(rec.stays["how"]) <= {"served", "left", "waiting"}
