@@ -26,9 +26,9 @@ import tomli_w
 from .scenario import Scenario
 from .tables import Results, iso_strings
 
-__all__ = ["scenario_toml", "RunFolder", "write_results", "write_table", "package_versions", "read_table"]
+__all__ = ["scenario_toml", "RunFolder", "write_results", "write_manifest", "write_table", "package_versions", "read_table"]
 
-_PACKAGES = ["simpy", "numpy", "pandas", "plotly", "pydantic", "scipy", "tomli_w", "tqdm"]
+_PACKAGES = ["simpy", "numpy", "pandas", "plotly", "pydantic", "scipy", "tomli_w", "tqdm", "SALib", "dask", "distributed"]
 
 
 def scenario_toml(scenario: Scenario) -> str:
@@ -134,19 +134,29 @@ def write_results(
             write_table(frame, folder / name)
         if extra is not None:
             extra(folder)
-        manifest = {
+        write_manifest(folder, {
             "scenario": scenario.name,
             "seed": scenario.seed,
             "replications": results.replications,
             "scenario_sha256": hashlib.sha256(toml_text.encode("utf-8")).hexdigest(),
-            "versions": package_versions(),
-            "command": run_info.get("command", " ".join(sys.argv)),
             "source": run_info.get("source"),
             "overrides": run_info.get("overrides", []),
             "workers": run_info.get("workers"),
+            "command": run_info.get("command"),
             "started_at": started,
-            "finished_at": datetime.now(timezone.utc).isoformat(),
-            "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"],
-        }
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        })
     return run_folder.path
+
+
+def write_manifest(folder: Path, fields: dict[str, Any]) -> None:
+    """``manifest.json``: the run's own ``fields`` plus versions, command line, finish time and file list."""
+    now = datetime.now(timezone.utc).isoformat()
+    manifest = {
+        **fields,
+        "command": fields.get("command") or " ".join(sys.argv),
+        "versions": package_versions(),
+        "started_at": fields.get("started_at") or now,
+        "finished_at": now,
+        "files": sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) + ["manifest.json"],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")

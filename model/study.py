@@ -29,10 +29,10 @@ import pandas as pd
 from scipy import stats
 
 from .experiment import run_replications
-from .metrics import KPI_UNITS, TIME_KPIS, queues_on_grid, replication_kpis, summarise_grid, summarise_kpis
+from .metrics import KPI_UNITS, TIME_KPIS, summarise_grid, summarise_kpis
 from .records import RunRecords
 from .scenario import Scenario, ScenarioError, apply_overrides, scenario_from_dict
-from .tables import to_datetimes
+from .tables import summarise_with_dates, to_datetimes
 
 __all__ = [
     "KEY_KPIS",
@@ -205,34 +205,16 @@ class Runner:
         return run_replications(scenario, range(scenario.replications), workers=self.workers, on_done=done, **extra)
 
     def kpis(self, scenario: Scenario) -> pd.DataFrame:
-        """Key figures per replication and crossing (time figures in minutes).
-
-        Each replication's figures are computed as soon as it finishes, while
-        the workers run the others, rather than all at the end.
-        """
-        tables: list[pd.DataFrame] = []
-        self.records(scenario, lambda rec: tables.append(replication_table(scenario, [rec])))
-        return pd.concat(tables, ignore_index=True).sort_values("replication", kind="stable", ignore_index=True)
+        """Key figures per replication and crossing (time figures in minutes)."""
+        return replication_table(scenario, self.records(scenario))
 
 
 def replication_table(scenario: Scenario, records: list[RunRecords]) -> pd.DataFrame:
-    """Key figures per replication and crossing from the replications' records."""
-    parties = pd.concat([r.parties for r in records], ignore_index=True)
-    queues = pd.concat([r.queues for r in records], ignore_index=True)
-    return replication_kpis(scenario, parties, queues)
+    """Key figures per replication and crossing, as the workers computed them with each replication."""
+    return pd.concat([r.kpis if r.kpis is not None else r.summarise(scenario).kpis for r in records], ignore_index=True)
 
 
-def summarise(scenario: Scenario, per_rep: pd.DataFrame) -> pd.DataFrame:
-    """Mean, sd, 95% interval and p10/p90 of every figure per crossing; time figures as date-times."""
-    out = summarise_kpis(per_rep)
-    times = out["kpi"].isin(TIME_KPIS)
-    cols = ["mean", "ci95_low", "ci95_high", "p10", "p90"]
-    out = out.astype({c: object for c in cols})
-    for col in cols:
-        out.loc[times, col] = to_datetimes(scenario, out.loc[times, col].astype(float)).to_numpy()
-    out.loc[times, "sd"] = out.loc[times, "sd"].astype(float) / 60.0
-    out.loc[times, "unit"] = "datetime (sd in h)"
-    return out
+summarise = summarise_with_dates  # key figures across replications, time figures as date-times
 
 
 def difference_summary(base: pd.DataFrame, other: pd.DataFrame, paired: bool = True) -> pd.DataFrame:
@@ -375,7 +357,7 @@ def compare(scenarios: dict[str, Scenario], runner: Runner) -> CompareResult:
         records = runner.records(s)
         per_rep[label] = replication_table(s, records)
         parties = pd.concat([r.parties for r in records], ignore_index=True)
-        grid = summarise_grid(queues_on_grid(s, pd.concat([r.queues for r in records], ignore_index=True)))
+        grid = summarise_grid(pd.concat([r.grid for r in records], ignore_index=True))
         grid["time"] = to_datetimes(s, grid["time"])
         queues.append(grid.assign(scenario=label))
         crossed.append(cumulative_crossed(s, parties).assign(scenario=label))

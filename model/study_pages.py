@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
-import sys
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +25,7 @@ from plotly.subplots import make_subplots
 from .capacity import CapacityResult
 from .figures import PALETTE, TEMPLATE
 from .metrics import KPI_UNITS
-from .outputs import RunFolder, package_versions, scenario_toml, write_table
+from .outputs import RunFolder, scenario_toml, write_manifest, write_table
 from .scenario import Scenario
 from .sensitivity import SensitivityResult
 from .study import CompareResult, SweepResult, sweep_table
@@ -118,27 +115,16 @@ def write_study(
             write_table(frame, folder / name)
         for name, text in pages.items():
             (folder / name).write_text(text, encoding="utf-8")
-        manifest = {
-            "command": " ".join(sys.argv) if info.get("command") is None else info["command"],
+        write_manifest(folder, {
+            "command": info.get("command"),
             "kind": kind,
             "seeds": sorted({s.seed for s in scenarios.values()}),
             "replications": first.replications,
             "scenarios": recorded,
             **{k: v for k, v in info.items() if k != "command"},
-            "versions": {**package_versions(), "SALib": _version("SALib")},
             "started_at": info.get("started_at", started),
-            "finished_at": datetime.now(timezone.utc).isoformat(),
-            "files": sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) + ["manifest.json"],
-        }
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+        })
     return run.path
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 # --- pages -------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from .metrics import TIME_KPIS, daily_crossings, summarise_grid, summarise_kpis
 from .records import PARTY_TIMES, STAY_TIMES, RunRecords
 from .scenario import Scenario
 
-__all__ = ["Results", "build_results", "to_datetimes", "iso_strings"]
+__all__ = ["Results", "build_results", "summarise_with_dates", "to_datetimes", "iso_strings"]
 
 
 @dataclass
@@ -67,6 +67,22 @@ def _offset_text(seconds: float) -> str:
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def summarise_with_dates(scenario: Scenario, per_rep: pd.DataFrame) -> pd.DataFrame:
+    """Key figures across replications (:func:`model.metrics.summarise_kpis`), time figures as date-times.
+
+    ``per_rep`` has time figures in minutes from the start; their sd is given in hours.
+    """
+    out = summarise_kpis(per_rep)
+    times = out["kpi"].isin(TIME_KPIS)
+    cols = ["mean", "ci95_low", "ci95_high", "p10", "p90"]
+    out = out.astype({c: object for c in cols})
+    for col in cols:
+        out.loc[times, col] = to_datetimes(scenario, out.loc[times, col].astype(float)).to_numpy()
+    out.loc[times, "sd"] = out.loc[times, "sd"].astype(float) / 60.0
+    out.loc[times, "unit"] = "datetime (sd in h)"
+    return out
+
+
 def build_results(scenario: Scenario, records: list[RunRecords]) -> Results:
     """Join the replications (in replication order) and compute every table."""
     records = sorted(records, key=lambda r: r.replication)
@@ -76,7 +92,7 @@ def build_results(scenario: Scenario, records: list[RunRecords]) -> Results:
     for col in STAY_TIMES:
         stays[col] = to_datetimes(scenario, stays[col])
     per_rep = pd.concat([r.kpis if r.kpis is not None else r.summarise(scenario).kpis for r in records], ignore_index=True)
-    summary = summarise_kpis(per_rep)
+    summary = summarise_with_dates(scenario, per_rep)
     grid = pd.concat([r.grid for r in records], ignore_index=True)
     grid_summary = summarise_grid(grid)
     daily = daily_crossings(scenario, parties_min)
@@ -90,10 +106,4 @@ def build_results(scenario: Scenario, records: list[RunRecords]) -> Results:
         per_rep[col] = to_datetimes(scenario, per_rep[col])
     grid["time"] = to_datetimes(scenario, grid["time"])
     grid_summary["time"] = to_datetimes(scenario, grid_summary["time"])
-    time_rows = summary["kpi"].isin(TIME_KPIS)
-    summary = summary.astype({c: object for c in ("mean", "ci95_low", "ci95_high", "p10", "p90")})
-    for col in ("mean", "ci95_low", "ci95_high", "p10", "p90"):
-        summary.loc[time_rows, col] = to_datetimes(scenario, summary.loc[time_rows, col].astype(float)).to_numpy()
-    summary.loc[time_rows, "sd"] = summary.loc[time_rows, "sd"] / 60.0  # minutes -> hours
-    summary.loc[time_rows, "unit"] = "datetime (sd in h)"
     return Results(scenario, parties, queues, stays, summary, per_rep, grid, grid_summary, daily)
