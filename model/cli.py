@@ -88,7 +88,7 @@ def add_scenario_options(p: argparse.ArgumentParser, positional: bool = True) ->
         p.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO), help=f"scenario TOML (default {DEFAULT_SCENARIO})")
     p.add_argument("--seed", type=_non_negative_int, help="override the scenario seed")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override any scenario field by dotted path, e.g. crossings.Shebekino.car.booths=9")
+                   help="override any scenario field by dotted path, e.g. crossings.NAME.car.booths=9")
     p.add_argument("--replications", type=_replications, metavar="N|auto",
                    help="number of replications (default: the scenario's), or auto with --precision")
     p.add_argument("--precision", type=_percent, metavar="P",
@@ -423,7 +423,7 @@ def add_capacity_options(p: argparse.ArgumentParser) -> None:
     limit.add_argument("--max-queue-km", type=float, metavar="X", help="limit on the crossing's peak queue, km")
     limit.add_argument("--max-wait-h", type=float, metavar="Y", help="limit on the channel's 90th-percentile wait, h")
     p.add_argument("--from", dest="start", metavar="DATETIME",
-                   help="add booths from this local date-time on, e.g. 2022-09-09T08:00 (default: constant booths)")
+                   help="add booths from this local date-time on, e.g. 2030-05-01T08:00 (default: constant booths)")
     p.add_argument("--share", type=float, default=0.9, help="share of replications that must meet the limit (default 0.9)")
     p.add_argument("--max-booths", type=_positive_int, default=200, help="give up above this many booths (default 200)")
 
@@ -481,7 +481,7 @@ def cmd_validate(args) -> int:
 
 
 def add_report_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("folder", help="a run folder written by the run command, e.g. outputs/kharkiv_2022/20240101T000000")
+    p.add_argument("folder", help="a run folder written by the run command, e.g. outputs/NAME/20300101T000000")
 
 
 def cmd_report(args) -> int:
