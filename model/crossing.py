@@ -29,7 +29,7 @@ __all__ = ["Ticket", "BoothPool", "CrossingPost", "merge_windows", "random_closu
 
 
 class Ticket:
-    """A party's place in a queue; ``turn`` fires when a booth takes it."""
+    """A party's place in a queue; ``turn`` fires when a booth takes it (None: a booth took it at once)."""
 
     __slots__ = ("party", "turn", "active", "joined_at")
 
@@ -77,8 +77,20 @@ class BoothPool:
         return self.parties_waiting * self.km_per_vehicle
 
     def join(self, party: Party) -> Ticket:
-        """Put ``party`` at the back of the queue; its ticket's ``turn`` fires at a booth."""
-        ticket = Ticket(party, self.env.event(), self.env.now)
+        """Put ``party`` at the back of the queue; its ticket's ``turn`` fires at a booth.
+
+        With nobody waiting and a booth free the party goes straight to it: the
+        ticket has no ``turn`` event (one event fewer for the event loop).
+        """
+        now = self.env.now
+        if not self.parties_waiting and self.busy < self.booths_open:
+            self.busy += 1
+            self.stays.append((party.id, self.crossing, self.mode, now, now, "served"))
+            self._on_change(self)
+            ticket = Ticket(party, None, now)
+            ticket.active = False
+            return ticket
+        ticket = Ticket(party, self.env.event(), now)
         self._queue.append(ticket)
         self.parties_waiting += 1
         self.people_waiting += party.people

@@ -11,6 +11,7 @@ the tables layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 import pandas as pd
@@ -64,17 +65,29 @@ class QueueLog:
         )
 
     def frame(self, replication: int) -> pd.DataFrame:
-        cols = ["crossing", "channel", "time", "parties_waiting", "people_waiting", "km_per_vehicle", "booths_open", "in_service"]
-        df = pd.DataFrame(self.rows, columns=cols)
-        df["crossing"] = pd.Categorical.from_codes(df["crossing"].to_numpy(), categories=self.crossings).astype(str)
-        df.insert(0, "replication", replication)
-        on_foot = (df["channel"] == "foot").to_numpy()
-        df["vehicles_waiting"] = np.where(on_foot, 0, df["parties_waiting"])
-        df["queue_km"] = df["parties_waiting"] * df["km_per_vehicle"]
+        """The series as a table sorted by crossing, channel and time, one row per instant."""
+        if not self.rows:
+            return pd.DataFrame(columns=QUEUE_COLUMNS)
+        crossing, channel, time, parties, people, km_each, booths, busy = (np.array(c) for c in zip(*self.rows))
+        channel_code = np.unique(channel, return_inverse=True)[1]  # alphabetical, as the table is sorted
+        order = np.lexsort((np.arange(len(time)), time, channel_code, crossing))
+        crossing, channel_code, time = crossing[order], channel_code[order], time[order]
         # several changes at one instant: keep the state after the last one
-        df = df.iloc[::-1].drop_duplicates(["crossing", "channel", "time"]).iloc[::-1]
-        df = df.sort_values(["crossing", "channel", "time"], kind="stable").reset_index(drop=True)
-        return df[QUEUE_COLUMNS]
+        last = np.ones(len(time), dtype=bool)
+        last[:-1] = (crossing[1:] != crossing[:-1]) | (channel_code[1:] != channel_code[:-1]) | (time[1:] != time[:-1])
+        keep = order[last]
+        parties = parties[keep]
+        return pd.DataFrame({
+            "replication": replication,
+            "crossing": np.array(self.crossings, dtype=object)[crossing[last]],
+            "channel": channel[keep].astype(object),
+            "time": time[last].astype(float),
+            "vehicles_waiting": np.where(channel[keep] == "foot", 0, parties),
+            "people_waiting": people[keep],
+            "queue_km": parties * km_each[keep],
+            "booths_open": booths[keep],
+            "in_service": busy[keep],
+        })
 
 
 def _copy_bus_record(bus: Party) -> None:
@@ -115,23 +128,26 @@ class RunRecords:
                      stays: list[tuple] = ()) -> "RunRecords":
         for bus in buses:
             _copy_bus_record(bus)
+        fields = ("id", "origin", "travel_mode", "people", "first_crossing", "crossing", *PARTY_TIMES, "outcome",
+                  "diversions", "reroutes", "walked", "inspected", "initial", "bus_id")
+        columns = dict(zip(fields, zip(*map(attrgetter(*fields), parties)))) if parties else {f: () for f in fields}
         df = pd.DataFrame(
             {
-                "party_id": [p.id for p in parties],
+                "party_id": np.array(columns["id"], dtype=np.int64),
                 "replication": replication,
-                "origin": [p.origin for p in parties],
-                "mode": [p.travel_mode for p in parties],
-                "people": np.array([p.people for p in parties], dtype=np.int64),
-                "first_crossing": [p.first_crossing for p in parties],
-                "crossing": [p.crossing for p in parties],
-                **{col: np.array([getattr(p, col) for p in parties], dtype=float) for col in PARTY_TIMES},
-                "outcome": [p.outcome for p in parties],
-                "diversions": np.array([p.diversions for p in parties], dtype=np.int64),
-                "rerouted": np.array([p.reroutes > 0 for p in parties], dtype=bool),
-                "walked": np.array([p.walked for p in parties], dtype=bool),
-                "inspected": np.array([p.inspected for p in parties], dtype=bool),
-                "initial": np.array([p.initial for p in parties], dtype=bool),
-                "bus_id": np.array([p.bus_id for p in parties], dtype=np.int64),
+                "origin": np.array(columns["origin"], dtype=object),
+                "mode": np.array(columns["travel_mode"], dtype=object),
+                "people": np.array(columns["people"], dtype=np.int64),
+                "first_crossing": np.array(columns["first_crossing"], dtype=object),
+                "crossing": np.array(columns["crossing"], dtype=object),
+                **{col: np.array(columns[col], dtype=float) for col in PARTY_TIMES},
+                "outcome": np.array(columns["outcome"], dtype=object),
+                "diversions": np.array(columns["diversions"], dtype=np.int64),
+                "rerouted": np.array(columns["reroutes"], dtype=np.int64) > 0,
+                "walked": np.array(columns["walked"], dtype=bool),
+                "inspected": np.array(columns["inspected"], dtype=bool),
+                "initial": np.array(columns["initial"], dtype=bool),
+                "bus_id": np.array(columns["bus_id"], dtype=np.int64),
             }
         )
         df["wait_h"] = (df["service_start_at"] - df["arrived_at"]) / 60.0

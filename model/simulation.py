@@ -156,7 +156,7 @@ class Surge:
             post = self.posts[crossing]
             pool = post.pools[p.mode]
             p.crossing = crossing
-            if self._balks(p, pool):
+            if (p.balk_km < INF or p.balk_people < INF) and self._balks(p, pool):
                 crossing = yield from self._divert(p, crossing)
                 if crossing is None:
                     return self._give_up(p)
@@ -164,12 +164,15 @@ class Surge:
                 continue
             p.outcome = "waiting_at_end"
             ticket = pool.join(p)
-            if not ticket.turn.triggered:  # no free booth: wait, for as long as patience lasts
+            turn = ticket.turn
+            if turn is None:  # a booth was free
+                break
+            if not turn.triggered:  # wait, for as long as patience lasts
                 if p.patience_min < INF:
-                    yield ticket.turn | env.timeout(p.patience_min)
+                    yield turn | env.timeout(p.patience_min)
                 else:
-                    yield ticket.turn
-            if ticket.turn.triggered:
+                    yield turn
+            if turn.triggered:
                 break
             pool.leave(ticket)
             action = self._renege_action(p)
