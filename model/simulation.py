@@ -102,6 +102,11 @@ class Surge:
             for o, routes in self.routes.items()
             for mode in MODES
         }
+        self._only_route = {  # a single route that can never close: no choice to make
+            key: options[0][0]
+            for key, options in self._route_options.items()
+            if len(options) == 1 and options[0][1].closed_from == INF and not options[0][2].closure_windows
+        }
         self.walk_speed = make_sampler(scenario.walking.walk_speed_kmh, stream(seed, replication, StreamId.TRAVEL, "walking"))
         self.diversion_speed = make_sampler(
             scenario.behaviour.diversion_speed_kmh, stream(seed, replication, StreamId.DIVERSION_TRAVEL)
@@ -146,7 +151,9 @@ class Surge:
             p.first_crossing = p.first_crossing or crossing
             route = self.routes[p.origin][crossing]
             road_cut = route.is_closed(env.now)
-            yield env.timeout(route.travel_min(env.now, p.mode, self.walk_speed))
+            travel_min = route.travel_min(env.now, p.mode, self.walk_speed)
+            if travel_min > 0:
+                yield env.timeout(travel_min)
             if road_cut:  # out to the cut and back again, then choose anew
                 p.reroutes += 1
                 excluded, crossing = excluded + (crossing,), None
@@ -209,6 +216,10 @@ class Surge:
 
     def _choose_route(self, origin: Origin, mode: str, excluded: set[str]) -> str | None:
         """A crossing for a party leaving ``origin`` now, by fixed shares or informed logit."""
+        draw = self.choice_uniform[origin.name]()  # drawn even when there is no choice: common random numbers
+        only = self._only_route.get((origin.name, mode))
+        if only is not None and not excluded:
+            return only
         now = self.env.now
         known = now - self.scenario.information.closure_known_after_min
         options = [
@@ -218,7 +229,6 @@ class Surge:
         ]
         if not options:
             return None
-        draw = self.choice_uniform[origin.name]()
         if len(options) == 1:
             return options[0][0]
         if origin.choice.method == "shares":
