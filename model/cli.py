@@ -24,7 +24,8 @@ from typing import Callable
 
 import pandas as pd
 
-from .experiment import EXECUTORS, ExecutorError, PrecisionCheck, default_workers, replicate_to_precision, run_replications
+from .experiment import (EXECUTORS, ExecutorError, PrecisionCheck, default_workers, open_executor, replicate_to_precision,
+                         run_replications)
 from .outputs import write_results, write_table
 from .scenario import Scenario, ScenarioError, load_scenario
 from .tables import Results, build_results
@@ -289,10 +290,12 @@ def _run_study(args, kind: str, scenarios: dict[str, Scenario], total: int | Non
             bar.refresh()
 
     executor = getattr(args, "executor", None)
-    runner = Runner(workers=args.workers or default_workers(), executor=executor,
-                    scheduler=getattr(args, "scheduler", None), on_done=tick if bar else None)
+    workers = args.workers or default_workers()
     try:
-        result, tables, pages, info = work(runner)
+        with open_executor(executor or "process", workers, getattr(args, "scheduler", None)) as session:
+            runner = Runner(workers=workers, executor=executor, scheduler=getattr(args, "scheduler", None),
+                            on_done=tick if bar else None, session=session)
+            result, tables, pages, info = work(runner)
     finally:
         if bar:
             bar.close()

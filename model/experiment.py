@@ -34,6 +34,8 @@ from .tables import Results, build_results
 
 __all__ = [
     "run_replications",
+    "open_executor",
+    "run_on",
     "simulate",
     "default_workers",
     "replicate_to_precision",
@@ -162,6 +164,12 @@ def open_executor(executor: str = "process", workers: int = 1, scheduler: Any = 
             yield _Processes(pool, workers)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_on(runner, scenario: Scenario, replications: Iterable[int], on_done=None) -> list[RunRecords]:
+    """Run replications on an executor already opened with :func:`open_executor` (kept open across
+    many scenarios, e.g. the points of a sweep, so its worker processes start only once)."""
+    return _collect(runner, scenario, replications, on_done)
 
 
 def _collect(runner, scenario: Scenario, replications: Iterable[int], on_done) -> list[RunRecords]:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .experiment import run_replications
+from .experiment import run_on, run_replications
 from .metrics import KPI_UNITS, TIME_KPIS, summarise_grid, summarise_kpis
 from .records import RunRecords
 from .scenario import Scenario, ScenarioError, apply_overrides, scenario_from_dict
@@ -192,6 +192,7 @@ class Runner:
     executor: str | None = None
     scheduler: str | None = None
     on_done: Callable[[RunRecords], None] | None = None
+    session: Any = None  # an executor from open_executor, kept open across scenarios; None: one per call
 
     def records(self, scenario: Scenario, each: Callable[[RunRecords], None] | None = None) -> list[RunRecords]:
         """Every replication of ``scenario``, sorted by replication number; ``each`` sees each as it finishes."""
@@ -201,6 +202,8 @@ class Runner:
             if self.on_done:
                 self.on_done(rec)
 
+        if self.session is not None:
+            return run_on(self.session, scenario, range(scenario.replications), done)
         extra = {k: v for k, v in (("executor", self.executor), ("scheduler", self.scheduler)) if v is not None}
         return run_replications(scenario, range(scenario.replications), workers=self.workers, on_done=done, **extra)
 
