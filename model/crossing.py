@@ -69,10 +69,6 @@ class BoothPool:
         return 0 if self.closed else self.booths
 
     @property
-    def vehicles_waiting(self) -> int:
-        return 0 if self.mode == "foot" else self.parties_waiting
-
-    @property
     def queue_km(self) -> float:
         return self.parties_waiting * self.km_per_vehicle
 

@@ -259,10 +259,6 @@ class Sampler:
         self._next += 1
         return value
 
-    def many(self, n: int) -> np.ndarray:
-        """Draw ``n`` values at once (independent of the one-at-a-time buffer)."""
-        return self.spec.draw(self.rng, n)
-
 
 def make_sampler(spec: _Spec, rng: np.random.Generator, block: int = 512) -> Sampler:
     """Turn a distribution spec into a sampler that owns ``rng``."""

@@ -79,16 +79,21 @@ def step_total(series: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray,
     return times, total
 
 
-def crossing_series(queues: pd.DataFrame, columns=("queue_km", "vehicles_waiting", "people_waiting", "booths_open")) -> pd.DataFrame:
-    """One crossing's queue summed over its channels, exact at every change (time in minutes)."""
-    channel = queues["channel"].to_numpy(dtype=object)
-    time = queues["time"].to_numpy(dtype=float)
-    masks = [channel == c for c in pd.unique(channel)]
+SERIES_COLUMNS = ("queue_km", "vehicles_waiting", "people_waiting", "booths_open")
+
+
+def _summed(parts: list[pd.DataFrame], columns=SERIES_COLUMNS) -> pd.DataFrame:
+    """The sum of several queue step series (each with ``time`` and ``columns``), exact at every change."""
     out: dict[str, np.ndarray] = {}
     for col in columns:
-        values = queues[col].to_numpy(dtype=float)
-        out["time"], out[col] = step_total([(time[m], values[m]) for m in masks])
+        out["time"], out[col] = step_total([(f["time"].to_numpy(dtype=float), f[col].to_numpy(dtype=float)) for f in parts])
     return pd.DataFrame(out)
+
+
+def crossing_series(queues: pd.DataFrame, columns=SERIES_COLUMNS) -> pd.DataFrame:
+    """One crossing's queue summed over its channels, exact at every change (time in minutes)."""
+    channel = queues["channel"].to_numpy(dtype=object)
+    return _summed([queues[channel == c] for c in pd.unique(channel)], columns)
 
 
 def _area(times: np.ndarray, values: np.ndarray, horizon: float) -> float:
@@ -197,18 +202,9 @@ def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataF
             series_list.append(series)
             figures = _party_figures(p_by_crossing.get(c.name, empty_p), p_by_first.get(c.name, empty_p))
             rows.append({"replication": rep, "crossing": c.name, **figures, **_queue_figures(series, horizon, nights)})
-        all_series = _sum_series(series_list)
+        all_series = _summed(series_list)
         rows.append({"replication": rep, "crossing": "all", **_party_figures(p_rep, p_rep), **_queue_figures(all_series, horizon, nights)})
     return pd.DataFrame(rows, columns=["replication", "crossing", *KPI_UNITS])
-
-
-def _sum_series(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    cols = ["queue_km", "vehicles_waiting", "people_waiting", "booths_open"]
-    out = {}
-    for col in cols:
-        t, v = step_total([(f["time"].to_numpy(), f[col].to_numpy()) for f in frames])
-        out["time"], out[col] = t, v
-    return pd.DataFrame(out)
 
 
 def summarise_kpis(per_rep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:

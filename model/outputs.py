@@ -26,7 +26,7 @@ import tomli_w
 from .scenario import Scenario
 from .tables import Results, iso_strings
 
-__all__ = ["scenario_toml", "RunFolder", "write_results", "write_manifest", "write_table", "package_versions", "read_table"]
+__all__ = ["scenario_toml", "RunFolder", "write_results", "write_manifest", "write_table", "package_versions"]
 
 _PACKAGES = ["simpy", "numpy", "pandas", "plotly", "pydantic", "scipy", "tomli_w", "tqdm", "SALib", "dask", "distributed"]
 
@@ -64,10 +64,6 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         elif out[col].dtype == object and len(out) and any(isinstance(v, pd.Timestamp) for v in out[col].head(50)):
             out[col] = out[col].map(lambda v: v.isoformat() if isinstance(v, pd.Timestamp) else v)
     out.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path)
 
 
 class RunFolder:

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from .entities import Party
-from .scenario import MODES
 
 __all__ = ["QueueLog", "RunRecords", "PARTY_COLUMNS", "QUEUE_COLUMNS", "STAY_COLUMNS"]
 
@@ -157,6 +156,3 @@ class RunRecords:
         stay_frame = stay_frame.sort_values(["joined_at", "party_id", "crossing", "channel"], kind="stable").reset_index(drop=True)
         return cls(replication, df[PARTY_COLUMNS], queue_log.frame(replication), stay_frame[STAY_COLUMNS])
 
-
-def modes_present(parties: pd.DataFrame) -> list[str]:
-    return [m for m in MODES if (parties["mode"] == m).any()]

@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 MODES: tuple[str, ...] = ("car", "bus", "foot")
-Mode = Literal["car", "bus", "foot"]
 
 
 class ScenarioError(Exception):

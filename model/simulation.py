@@ -215,7 +215,7 @@ class Surge:
 
     # --- decisions --------------------------------------------------------------------------
 
-    def _choose_route(self, origin: Origin, mode: str, excluded: set[str]) -> str | None:
+    def _choose_route(self, origin: Origin, mode: str, excluded: tuple[str, ...]) -> str | None:
         """A crossing for a party leaving ``origin`` now, by fixed shares or informed logit."""
         draw = self.choice_uniform[origin.name]()  # drawn even when there is no choice: common random numbers
         only = self._only_route.get((origin.name, mode))
@@ -312,7 +312,7 @@ class Surge:
             for name, post in self.posts.items():
                 mult, _ = post.regime_multipliers(self.env.now)
                 for mode, pool in post.pools.items():
-                    service = post.spec.channel(mode).service
+                    service = pool.service
                     work_min = (service.per_vehicle_min * pool.parties_waiting + service.per_person_min * pool.people_waiting) * mult
                     booths = pool.booths_open
                     snapshot[name, mode] = work_min / booths / 60.0 if booths else (INF if pool.parties_waiting else 0.0)
@@ -417,7 +417,7 @@ class Surge:
             q = c.initial_queue
             if q is None:
                 continue
-            origin = self.scenario.origin(q.origin)
+            origin = self.origins[q.origin]
             for mode in MODES:
                 count = getattr(q, mode)
                 if not count:

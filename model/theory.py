@@ -18,7 +18,6 @@ tables; nothing runs the simulation.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np

@@ -1,7 +1,6 @@
 """Behaviour in the queue, each alone in a tiny scenario: patience, choice, closures, walking, filtration, buses."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from model.simulation import run_replication

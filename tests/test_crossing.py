@@ -5,7 +5,6 @@ order) and fixed service times, so the expected time-stamps are known exactly.
 """
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from model.simulation import run_replication

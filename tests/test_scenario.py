@@ -3,12 +3,11 @@
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 
 from model.outputs import scenario_toml
-from model.scenario import ScenarioError, load_scenario, scenario_from_dict
+from model.scenario import load_scenario, scenario_from_dict
 from tests.conftest import PARAMS, ROOT
 
 GOOD = (PARAMS / "one_crossing_constant.toml").read_text()
