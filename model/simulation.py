@@ -328,8 +328,9 @@ class Surge:
         self.parties.append(p)
         return p
 
-    def _behaviour_draws(self, origin: Origin, modes: np.ndarray, n: int):
-        """Patience and balking thresholds for each departing party, from the origin's own streams."""
+    def _behaviour_draws(self, origin: Origin, modes: np.ndarray, n: int, *group: str):
+        """Patience and balking thresholds for each party, from streams of the origin (and ``group``, e.g.
+        an initial queue, so that its draws are not a copy of the departing parties')."""
         seed, rep = self.scenario.seed, self.replication
         patience = np.full(n, INF)
         balk_km = np.full(n, INF)
@@ -341,11 +342,11 @@ class Surge:
                 continue
             b = self.scenario.behaviour.mode(mode)
             if b.patience_h is not None:
-                patience[mask] = b.patience_h.draw(stream(seed, rep, StreamId.PATIENCE, origin.name, mode), count) * 60.0
+                patience[mask] = b.patience_h.draw(stream(seed, rep, StreamId.PATIENCE, origin.name, mode, *group), count) * 60.0
             if b.balk_queue_km is not None:
-                balk_km[mask] = b.balk_queue_km.draw(stream(seed, rep, StreamId.BALKING, origin.name, mode), count)
+                balk_km[mask] = b.balk_queue_km.draw(stream(seed, rep, StreamId.BALKING, origin.name, mode, *group), count)
             if b.balk_queue_people is not None:
-                balk_people[mask] = b.balk_queue_people.draw(stream(seed, rep, StreamId.BALKING, origin.name, mode, "people"), count)
+                balk_people[mask] = b.balk_queue_people.draw(stream(seed, rep, StreamId.BALKING, origin.name, mode, "people", *group), count)
         return patience, balk_km, balk_people
 
     def _origin_source(self, origin: Origin):
@@ -428,7 +429,7 @@ class Surge:
                     count,
                 )
                 modes = np.full(count, MODES.index(mode))
-                patience, balk_km, balk_people = self._behaviour_draws(origin, modes, count)
+                patience, _, _ = self._behaviour_draws(origin, modes, count, "initial queue", c.name)
                 for people, pat in zip(sizes.tolist(), patience):
                     p = self._new_party(origin, mode, people, 0.0, pat, INF, INF)
                     p.initial = True

@@ -211,3 +211,17 @@ def test_timetabled_buses_leave_at_their_times():
     times = ["2024-01-01T03:00:00+00:00", "2024-01-01T06:00:00+00:00", "2024-01-01T09:00:00+00:00"]
     p = _parties(_bus_scenario(timetable=times))
     assert sorted(p["boarded_at"].dropna().unique().tolist()) == [180.0, 360.0, 540.0]
+
+
+def test_initial_queue_draws_its_own_patience_not_a_copy_of_the_departures():
+    """Parties already queued and parties leaving later draw patience from separate streams."""
+    from model.simulation import Surge
+
+    s = tiny_scenario(crossings=[{"name": "X", "initial_queue": {"origin": "A", "car": 10}}],
+                      behaviour={"car": {"patience_h": {"dist": "exponential", "mean": 5.0}, "renege": {"give_up": 1.0}}})
+    surge = Surge(s, 0)
+    surge.run()
+    initial = [p.patience_min for p in surge.parties if p.initial]
+    departing = [p.patience_min for p in surge.parties if not p.initial][:10]
+    assert len(initial) == 10 and len(departing) == 10
+    assert not set(initial) & set(departing)
