@@ -22,19 +22,26 @@ from typing import Callable
 import numpy as np
 import simpy
 
-from .entities import Party
+from .entities import INF, Party
 from .scenario import MODES, Crossing, Scenario
 
 __all__ = ["Ticket", "BoothPool", "CrossingPost", "merge_windows", "random_closure_windows"]
 
 
 class Ticket:
-    """A party's place in a queue; ``turn`` fires when a booth takes it (None: a booth took it at once)."""
+    """A party's place in a queue. ``turn`` fires with True when a booth takes the party, or with
+    False when its patience runs out first (it has then left the queue)."""
 
-    __slots__ = ("party", "turn", "active", "joined_at")
+    __slots__ = ("pool", "party", "turn", "active", "joined_at")
 
-    def __init__(self, party: Party, turn: simpy.Event, joined_at: float):
-        self.party, self.turn, self.active, self.joined_at = party, turn, True, joined_at
+    def __init__(self, pool: "BoothPool", party: Party, turn: simpy.Event, joined_at: float):
+        self.pool, self.party, self.turn, self.active, self.joined_at = pool, party, turn, True, joined_at
+
+    def expire(self, _event: simpy.Event) -> None:
+        """Patience ran out: leave the queue unless a booth took the party already."""
+        if self.active:
+            self.pool.leave(self)
+            self.turn.succeed(False)
 
 
 class BoothPool:
@@ -72,27 +79,31 @@ class BoothPool:
     def queue_km(self) -> float:
         return self.parties_waiting * self.km_per_vehicle
 
-    def join(self, party: Party) -> Ticket:
-        """Put ``party`` at the back of the queue; its ticket's ``turn`` fires at a booth.
+    def join(self, party: Party) -> simpy.Event | None:
+        """Put ``party`` at the back of the queue and return its turn: an event that fires with True
+        when a booth takes it, or False when ``party.patience_min`` runs out first.
 
-        With nobody waiting and a booth free the party goes straight to it: the
-        ticket has no ``turn`` event (one event fewer for the event loop).
+        With nobody waiting and a booth free the party goes straight to it and
+        there is no event to wait for (None): one event fewer for the loop.
+        A party's patience is a timeout with a callback, not a condition the
+        party waits on: cheaper, and a party served in time ignores it.
         """
-        now = self.env.now
+        env = self.env
+        now = env.now
         if not self.parties_waiting and self.busy < self.booths_open:
             self.busy += 1
             self.stays.append((party.id, self.crossing, self.mode, now, now, "served"))
             self._on_change(self)
-            ticket = Ticket(party, None, now)
-            ticket.active = False
-            return ticket
-        ticket = Ticket(party, self.env.event(), now)
+            return None
+        ticket = Ticket(self, party, env.event(), now)
         self._queue.append(ticket)
         self.parties_waiting += 1
         self.people_waiting += party.people
         self._dispatch()
         self._on_change(self)
-        return ticket
+        if ticket.active and party.patience_min < INF:
+            env.timeout(party.patience_min).callbacks.append(ticket.expire)
+        return ticket.turn
 
     def leave(self, ticket: Ticket) -> None:
         """Take a waiting party out of the queue (it reneged); O(1), skipped at dispatch."""
@@ -134,7 +145,7 @@ class BoothPool:
             self.parties_waiting -= 1
             self.people_waiting -= ticket.party.people
             self.stays.append((ticket.party.id, self.crossing, self.mode, ticket.joined_at, self.env.now, "served"))
-            ticket.turn.succeed()
+            ticket.turn.succeed(True)
 
 
 class CrossingPost:

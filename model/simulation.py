@@ -15,12 +15,14 @@ import gc
 import logging
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import simpy
 
 from .arrivals import party_sizes, sample_departures
 from .crossing import BoothPool, CrossingPost, random_closure_windows
+from .process import start
 from .distributions import Sampler, Uniform, make_sampler, unit_mean_spec
 from .entities import Party
 from .records import QueueLog, RunRecords
@@ -171,18 +173,9 @@ class Surge:
                 p.arrived_at = env.now
                 continue
             p.outcome = "waiting_at_end"
-            ticket = pool.join(p)
-            turn = ticket.turn
-            if turn is None:  # a booth was free
+            turn = pool.join(p)
+            if turn is None or (yield turn):  # a booth was free, or took the party before its patience ran out
                 break
-            if not turn.triggered:  # wait, for as long as patience lasts
-                if p.patience_min < INF:
-                    yield turn | env.timeout(p.patience_min)
-                else:
-                    yield turn
-            if turn.triggered:
-                break
-            pool.leave(ticket)
             action = self._renege_action(p)
             if action == "walk" and "foot" in post.pools:
                 p.mode, p.walked, p.patience_min, p.balk_people = "foot", True, INF, INF
@@ -349,22 +342,20 @@ class Surge:
                 balk_people[mask] = b.balk_queue_people.draw(stream(seed, rep, StreamId.BALKING, origin.name, mode, "people", *group), count)
         return patience, balk_km, balk_people
 
-    def _origin_source(self, origin: Origin):
-        """Release the origin's parties at their sampled departure times."""
+    def _release_departures(self, origin: Origin) -> None:
+        """Start each of the origin's parties at its sampled departure time (buses: at the stop)."""
         dep = sample_departures(self.scenario, origin, self.replication)
         patience, balk_km, balk_people = self._behaviour_draws(origin, dep.modes, len(dep.minutes))
         env = self.env
         for t, k, people, pat, bk, bp in zip(dep.minutes.tolist(), dep.modes.tolist(), dep.people.tolist(), patience, balk_km, balk_people):
-            if t > env.now:
-                yield env.timeout(t - env.now)
             mode = MODES[k]
             p = self._new_party(origin, mode, people, t, pat, bk, bp)
             if mode == "bus":
-                self._wait_for_bus(origin.name, p)
+                env.timeout(t).callbacks.append(partial(self._wait_for_bus, origin.name, p))
             else:
-                env.process(self.party(p))
+                start(env, self.party(p), t)
 
-    def _wait_for_bus(self, origin: str, p: Party) -> None:
+    def _wait_for_bus(self, origin: str, p: Party, _event=None) -> None:
         p.outcome = "waiting_at_end"  # at the bus stop: no crossing yet
         self.bus_stops[origin].append(p)
         self._bus_waiting_people[origin] += p.people
@@ -390,11 +381,7 @@ class Surge:
             g.boarded_at, g.bus_id, g.outcome = now, len(self.buses), "travelling_at_end"
         self.buses.append(bus)
         route = self.routes[origin.name][service.crossing]
-        self.env.process(self._bus_trip(bus, route, service.crossing))
-
-    def _bus_trip(self, bus: Party, route: _RouteState, crossing: str):
-        yield self.env.timeout(route.travel_min(self.env.now, "bus", self.walk_speed))
-        yield from self.party(bus, crossing)
+        start(self.env, self.party(bus, service.crossing), route.travel_min(self.env.now, "bus", self.walk_speed))
 
     def _bus_timetable(self, origin: Origin, service: BusService):
         for when in service.timetable:
@@ -434,7 +421,7 @@ class Surge:
                     p = self._new_party(origin, mode, people, 0.0, pat, INF, INF)
                     p.initial = True
                     p.first_crossing = c.name
-                    self.env.process(self.party(p, c.name))
+                    start(self.env, self.party(p, c.name))
 
     # --- the run ----------------------------------------------------------------------------
 
@@ -457,7 +444,7 @@ class Surge:
     def _run(self) -> RunRecords:
         self._initial_queues()
         for origin in self.scenario.origins:
-            self.env.process(self._origin_source(origin))
+            self._release_departures(origin)
             for service in origin.buses:
                 if service.timetable:
                     self.env.process(self._bus_timetable(origin, service))
