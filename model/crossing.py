@@ -15,7 +15,6 @@ the simulation uses to record the exact queue series.
 
 from __future__ import annotations
 
-import bisect
 from collections import deque
 from typing import Callable
 
@@ -69,6 +68,7 @@ class BoothPool:
         self.people_waiting = 0
         self._queue: deque[Ticket] = deque()
         self._on_change = on_change
+        self.log_key = -1  # its key in the queue log, given by the simulation
         self.stays: list[tuple] = []  # (party id, crossing, channel, joined, left, how) per finished stay
 
     @property
@@ -95,13 +95,13 @@ class BoothPool:
             self.stays.append((party.id, self.crossing, self.mode, now, now, "served"))
             self._on_change(self)
             return None
+        # no booth is free (booths never idle while anyone waits): queue up
         ticket = Ticket(self, party, env.event(), now)
         self._queue.append(ticket)
         self.parties_waiting += 1
         self.people_waiting += party.people
-        self._dispatch()
         self._on_change(self)
-        if ticket.active and party.patience_min < INF:
+        if party.patience_min < INF:
             env.timeout(party.patience_min).callbacks.append(ticket.expire)
         return ticket.turn
 
@@ -160,13 +160,20 @@ class CrossingPost:
                 self.pools[mode] = BoothPool(
                     env, spec.name, mode, channel.booths, channel.service, spec.spacing_m(mode), spec.approach_lanes, on_change
                 )
-        self._regime_starts = [scenario.minutes(r.starts) for r in spec.regimes]
-        self._regimes = spec.regimes
+        self.service_multiplier = self.inspection_multiplier = 1.0  # of the check regime in force
+        regimes = sorted(((scenario.minutes(r.starts), r) for r in spec.regimes), key=lambda x: x[0])
+        if regimes:
+            env.process(self._follow_regimes(regimes))
         self.closure_windows = merge_windows(
             [(scenario.minutes(w.starts), scenario.minutes(w.ends)) for w in spec.closures] + list(extra_closures)
         )
         self.inspectors = self.holding = None
+        self.inspection_free_odds: dict[str, tuple[float, float]] = {}  # per mode: P(party not held), P(person not held)
         if spec.inspection is not None:
+            self.inspection_free_odds = {
+                mode: (1.0 - getattr(spec.inspection.party_probability, mode), 1.0 - getattr(spec.inspection.person_probability, mode))
+                for mode in MODES
+            }
             self.inspectors = simpy.Resource(env, spec.inspection.booths)
             self.holding = simpy.Resource(env, spec.inspection.holding_capacity)
         for mode, pool in self.pools.items():
@@ -176,19 +183,17 @@ class CrossingPost:
         if self.closure_windows:
             env.process(self._follow_closures())
 
-    def regime_multipliers(self, t: float) -> tuple[float, float]:
-        """(service, inspection) multipliers of the check regime in force at ``t``."""
-        i = bisect.bisect_right(self._regime_starts, t) - 1
-        if i < 0:
-            return 1.0, 1.0
-        regime = self._regimes[i]
-        return regime.service_multiplier, regime.inspection_multiplier
-
     def is_closed_at(self, t: float) -> bool:
         for a, b in self.closure_windows:
             if a <= t < b:
                 return True
         return False
+
+    def _follow_regimes(self, regimes):
+        for at, regime in regimes:
+            if at > self.env.now:
+                yield self.env.timeout(at - self.env.now)
+            self.service_multiplier, self.inspection_multiplier = regime.service_multiplier, regime.inspection_multiplier
 
     def _follow_schedule(self, pool: BoothPool, steps: list[tuple[float, int]]):
         for at, booths in steps:

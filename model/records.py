@@ -42,48 +42,54 @@ QUEUE_COLUMNS = [
 class QueueLog:
     """Appends the state of a booth pool every time it changes."""
 
-    __slots__ = ("crossings", "_index", "rows")
+    __slots__ = ("crossings", "_index", "_pools", "rows")
 
     def __init__(self, crossings: list[str]):
         self.crossings = crossings
         self._index = {name: i for i, name in enumerate(crossings)}
+        self._pools: list[tuple[int, str, float]] = []  # (crossing index, channel, km per vehicle) by log key
         self.rows: list[tuple] = []
 
+    def register(self, pool) -> None:
+        """Give ``pool`` its key in the log; done once, before it first records."""
+        pool.log_key = len(self._pools)
+        self._pools.append((self._index[pool.crossing], pool.mode, pool.km_per_vehicle))
+
     def record(self, pool, at: float | None = None) -> None:
-        self.rows.append(
-            (
-                self._index[pool.crossing],
-                pool.mode,
-                pool.env.now if at is None else at,
-                pool.parties_waiting,
-                pool.people_waiting,
-                pool.km_per_vehicle,
-                0 if pool.closed else pool.booths,
-                pool.busy,
-            )
-        )
+        self.rows.append((
+            pool.log_key,
+            pool.env.now if at is None else at,
+            pool.parties_waiting,
+            pool.people_waiting,
+            0 if pool.closed else pool.booths,
+            pool.busy,
+        ))
 
     def frame(self, replication: int) -> pd.DataFrame:
         """The series as a table sorted by crossing, channel and time, one row per instant."""
         if not self.rows:
             return pd.DataFrame(columns=QUEUE_COLUMNS)
-        crossing, channel, time, parties, people, km_each, booths, busy = (np.array(c) for c in zip(*self.rows))
-        channel_code = np.unique(channel, return_inverse=True)[1]  # alphabetical, as the table is sorted
-        order = np.lexsort((np.arange(len(time)), time, channel_code, crossing))
-        crossing, channel_code, time = crossing[order], channel_code[order], time[order]
+        key, time, parties, people, booths, busy = (np.array(c) for c in zip(*self.rows))
+        crossing_of, channel_of, km_of = (np.array(c, dtype=d) for c, d in zip(zip(*self._pools), (int, object, float)))
+        # pools in (crossing, channel) order, channels alphabetical as the table is sorted
+        rank = np.empty(len(self._pools), dtype=int)
+        rank[sorted(range(len(self._pools)), key=lambda k: (crossing_of[k], channel_of[k]))] = np.arange(len(self._pools))
+        order = np.lexsort((np.arange(len(time)), time, rank[key]))
+        key, time = key[order], time[order]
         # several changes at one instant: keep the state after the last one
         last = np.ones(len(time), dtype=bool)
-        last[:-1] = (crossing[1:] != crossing[:-1]) | (channel_code[1:] != channel_code[:-1]) | (time[1:] != time[:-1])
-        keep = order[last]
+        last[:-1] = (key[1:] != key[:-1]) | (time[1:] != time[:-1])
+        keep, key = order[last], key[last]
         parties = parties[keep]
+        channel = channel_of[key]
         return pd.DataFrame({
             "replication": replication,
-            "crossing": np.array(self.crossings, dtype=object)[crossing[last]],
-            "channel": channel[keep].astype(object),
+            "crossing": np.array(self.crossings, dtype=object)[crossing_of[key]],
+            "channel": channel,
             "time": time[last].astype(float),
-            "vehicles_waiting": np.where(channel[keep] == "foot", 0, parties),
+            "vehicles_waiting": np.where(channel == "foot", 0, parties),
             "people_waiting": people[keep],
-            "queue_km": parties * km_each[keep],
+            "queue_km": parties * km_of[key],
             "booths_open": booths[keep],
             "in_service": busy[keep],
         })

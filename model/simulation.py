@@ -15,6 +15,7 @@ import gc
 import logging
 import math
 from dataclasses import dataclass
+from typing import Callable
 from functools import partial
 
 import numpy as np
@@ -23,7 +24,7 @@ import simpy
 from .arrivals import party_sizes, sample_departures
 from .crossing import BoothPool, CrossingPost, random_closure_windows
 from .process import start
-from .distributions import Sampler, Uniform, make_sampler, unit_mean_spec
+from .distributions import Uniform, make_sampler, unit_mean_spec
 from .entities import Party
 from .records import QueueLog, RunRecords
 from .scenario import MODES, BusService, Origin, Route, Scenario, haversine_km
@@ -37,13 +38,14 @@ INF = math.inf
 
 @dataclass(frozen=True)
 class _RouteState:
-    """A route as the engine uses it: times in minutes, a travel-time sampler."""
+    """A route as the engine uses it: times in minutes, a draw of its speed or travel time."""
 
     spec: Route
     closed_from: float
     closed_until: float
     length_steps: list[tuple[float, float]]  # (from minute, road km), sorted
-    sampler: Sampler  # speed (km/h) or travel time (h)
+    draw: Callable[[], float]  # speed (km/h) or travel time (h)
+    mean: float  # of the draw
     by_speed: bool
 
     def road_km(self, t: float) -> float:
@@ -57,15 +59,14 @@ class _RouteState:
         return self.closed_from <= t < self.closed_until
 
     def expected_travel_min(self, t: float) -> float:
-        spec = self.sampler.spec
-        return self.road_km(t) / spec.mean * 60.0 if self.by_speed else spec.mean * 60.0
+        return self.road_km(t) / self.mean * 60.0 if self.by_speed else self.mean * 60.0
 
-    def travel_min(self, t: float, mode: str, walk: Sampler) -> float:
+    def travel_min(self, t: float, mode: str, walk_kmh: Callable[[], float]) -> float:
         if mode == "foot":
-            return self.road_km(t) / max(walk(), 1e-6) * 60.0
+            return self.road_km(t) / max(walk_kmh(), 1e-6) * 60.0
         if self.by_speed:
-            return self.road_km(t) / max(self.sampler(), 1e-6) * 60.0
-        return self.sampler() * 60.0
+            return self.road_km(t) / max(self.draw(), 1e-6) * 60.0
+        return self.draw() * 60.0
 
 
 class Surge:
@@ -83,6 +84,9 @@ class Surge:
             )
             for c in scenario.crossings
         }
+        for post in self.posts.values():
+            for pool in post.pools.values():
+                self.queue_log.register(pool)
         self.origins = {o.name: o for o in scenario.origins}
         self.parties: list[Party] = []
         self.buses: list[Party] = []
@@ -92,12 +96,14 @@ class Surge:
         self.routes: dict[str, dict[str, _RouteState]] = {o.name: {} for o in scenario.origins}
         for r in scenario.routes:
             by_speed = r.speed_kmh is not None
+            time_spec = r.speed_kmh if by_speed else r.travel_time_h
             self.routes[r.origin][r.crossing] = _RouteState(
                 spec=r,
                 closed_from=scenario.minutes(r.closed_from) if r.closed_from else (0.0 if r.closed_until else INF),
                 closed_until=scenario.minutes(r.closed_until) if r.closed_until else INF,
                 length_steps=[(scenario.minutes(x.starts), x.road_km) for x in r.lengthened],
-                sampler=make_sampler(r.speed_kmh if by_speed else r.travel_time_h, stream(seed, replication, StreamId.TRAVEL, r.origin, r.crossing)),
+                draw=make_sampler(time_spec, stream(seed, replication, StreamId.TRAVEL, r.origin, r.crossing)),
+                mean=time_spec.mean,
                 by_speed=by_speed,
             )
         self._route_options = {
@@ -119,10 +125,8 @@ class Surge:
                 pool.service_factor = make_sampler(
                     unit_mean_spec(pool.service.dist, pool.service.cv), stream(seed, replication, StreamId.SERVICE, c.name, mode)
                 )
-        self.uniform = {
-            key: make_sampler(_UNIT_UNIFORM, stream(seed, replication, sid, key))
-            for sid, key in [(StreamId.RENEGING, "renege"), (StreamId.INSPECTION_DRAW, "inspect")]
-        }
+        self.draw_renege = make_sampler(_UNIT_UNIFORM, stream(seed, replication, StreamId.RENEGING, "renege"))
+        self.draw_inspect = make_sampler(_UNIT_UNIFORM, stream(seed, replication, StreamId.INSPECTION_DRAW, "inspect"))
         self.choice_uniform = {
             o.name: make_sampler(_UNIT_UNIFORM, stream(seed, replication, StreamId.CHOICE, o.name)) for o in scenario.origins
         }
@@ -188,11 +192,10 @@ class Surge:
             return self._give_up(p)
 
         p.service_start_at = env.now
-        service_mult, inspection_mult = post.regime_multipliers(env.now)
         service = pool.service
         mean_min = service.per_vehicle_min + service.per_person_min * p.people
-        yield env.timeout(mean_min * service_mult * pool.service_factor())
-        if post.inspectors is not None and self._held_for_inspection(p, post, inspection_mult):
+        yield env.timeout(mean_min * post.service_multiplier * pool.service_factor())
+        if post.inspectors is not None and self._held_for_inspection(p, post):
             p.inspected = True
             slot = post.holding.request()
             yield slot  # the booth stays blocked until the holding area has room
@@ -267,21 +270,20 @@ class Surge:
 
     def _renege_action(self, p: Party) -> str:
         renege = self.scenario.behaviour.mode(p.mode).renege
-        u = self.uniform["renege"]()
+        u = self.draw_renege()
         if u < renege.divert:
             return "divert"
         if u < renege.divert + renege.walk:
             return "walk"
         return "give_up"
 
-    def _held_for_inspection(self, p: Party, post: CrossingPost, multiplier: float) -> bool:
-        spec = post.spec.inspection
-        if spec is None or multiplier <= 0:
+    def _held_for_inspection(self, p: Party, post: CrossingPost) -> bool:
+        multiplier = post.inspection_multiplier
+        if multiplier <= 0:
             return False
-        party_p = getattr(spec.party_probability, p.mode)
-        person_p = getattr(spec.person_probability, p.mode)
-        prob = 1.0 - (1.0 - party_p) * (1.0 - person_p) ** p.people
-        return self.uniform["inspect"]() < min(1.0, prob * multiplier)
+        party_free, person_free = post.inspection_free_odds[p.mode]
+        prob = 1.0 - party_free * person_free ** p.people
+        return self.draw_inspect() < min(1.0, prob * multiplier)
 
     def _give_up(self, p: Party) -> None:
         p.outcome = "gave_up"
@@ -303,7 +305,7 @@ class Surge:
         while True:
             snapshot = {}
             for name, post in self.posts.items():
-                mult, _ = post.regime_multipliers(self.env.now)
+                mult = post.service_multiplier
                 for mode, pool in post.pools.items():
                     service = pool.service
                     work_min = (service.per_vehicle_min * pool.parties_waiting + service.per_person_min * pool.people_waiting) * mult
