@@ -344,18 +344,34 @@ class Surge:
                 balk_people[mask] = b.balk_queue_people.draw(stream(seed, rep, StreamId.BALKING, origin.name, mode, "people", *group), count)
         return patience, balk_km, balk_people
 
-    def _release_departures(self, origin: Origin) -> None:
-        """Start each of the origin's parties at its sampled departure time (buses: at the stop)."""
-        dep = sample_departures(self.scenario, origin, self.replication)
-        patience, balk_km, balk_people = self._behaviour_draws(origin, dep.modes, len(dep.minutes))
+    def _release_departures(self):
+        """Start every origin's parties at their sampled departure times (bus passengers: at the stop).
+
+        Parties are numbered in order of departure and handed to the event loop
+        ``_RELEASE_BATCH`` at a time, which keeps the event heap short (and each
+        of its operations cheap) instead of holding every future departure.
+        """
         env = self.env
-        for t, k, people, pat, bk, bp in zip(dep.minutes.tolist(), dep.modes.tolist(), dep.people.tolist(), patience, balk_km, balk_people):
-            mode = MODES[k]
-            p = self._new_party(origin, mode, people, t, pat, bk, bp)
-            if mode == "bus":
-                env.timeout(t).callbacks.append(partial(self._wait_for_bus, origin.name, p))
-            else:
-                start(env, self.party(p), t)
+        parts = []
+        for i, origin in enumerate(self.scenario.origins):
+            dep = sample_departures(self.scenario, origin, self.replication)
+            parts.append((dep.minutes, np.full(len(dep.minutes), i), dep.modes, dep.people,
+                          *self._behaviour_draws(origin, dep.modes, len(dep.minutes))))
+        columns = [np.concatenate(c) for c in zip(*parts)]
+        order = np.argsort(columns[0], kind="stable")  # ties: in the order of the origins
+        departures = list(zip(*(c[order].tolist() for c in columns)))
+        origins = self.scenario.origins
+        for first in range(0, len(departures), _RELEASE_BATCH):
+            batch = departures[first:first + _RELEASE_BATCH]
+            for t, i, k, people, pat, bk, bp in batch:
+                origin, mode = origins[i], MODES[k]
+                p = self._new_party(origin, mode, people, t, pat, bk, bp)
+                if mode == "bus":
+                    env.timeout(t - env.now).callbacks.append(partial(self._wait_for_bus, origin.name, p))
+                else:
+                    start(env, self.party(p), t - env.now)
+            if batch[-1][0] > env.now:  # the next batch is handed over when this one's last party leaves
+                yield env.timeout(batch[-1][0] - env.now)
 
     def _wait_for_bus(self, origin: str, p: Party, _event=None) -> None:
         p.outcome = "waiting_at_end"  # at the bus stop: no crossing yet
@@ -445,8 +461,8 @@ class Surge:
 
     def _run(self) -> RunRecords:
         self._initial_queues()
+        self.env.process(self._release_departures())
         for origin in self.scenario.origins:
-            self._release_departures(origin)
             for service in origin.buses:
                 if service.timetable:
                     self.env.process(self._bus_timetable(origin, service))
@@ -463,6 +479,7 @@ class Surge:
         return RunRecords.from_parties(self.replication, self.parties, self.buses, self.queue_log, stays)
 
 
+_RELEASE_BATCH = 64
 _UNIT_UNIFORM = Uniform(dist="uniform", low=0.0, high=1.0)
 
 
