@@ -9,7 +9,7 @@ the groups it carries; their records copy the bus's time-stamps.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["Party", "OUTCOMES"]
 
@@ -45,10 +45,6 @@ class Party:
     walked: bool = False
     inspected: bool = False
     initial: bool = False
-    travel_mode: str = ""
+    travel_mode: str = ""  # the mode it set off in (``mode`` becomes foot if its people walk)
     bus_id: int = -1
-    riders: list["Party"] = field(default_factory=list)
-
-    def __post_init__(self):
-        if not self.travel_mode:
-            self.travel_mode = self.mode
+    riders: tuple["Party", ...] = ()

@@ -104,6 +104,23 @@ def _copy_bus_record(bus: Party) -> None:
         g.walked, g.inspected = bus.walked, bus.inspected
 
 
+def _stay_frame(replication: int, stays: list[tuple]) -> pd.DataFrame:
+    """The stays as a table in order of joining (then party, crossing, channel)."""
+    if not stays:
+        return pd.DataFrame(columns=STAY_COLUMNS)
+    party_id, crossing, channel, joined_at, left_at, how = (np.array(c) for c in zip(*stays))
+    order = np.lexsort((channel, crossing, party_id, joined_at))
+    return pd.DataFrame({
+        "replication": replication,
+        "party_id": party_id[order].astype(np.int64),
+        "crossing": crossing[order].astype(object),
+        "channel": channel[order].astype(object),
+        "joined_at": joined_at[order].astype(float),
+        "left_at": left_at[order].astype(float),
+        "how": how[order].astype(object),
+    })
+
+
 @dataclass
 class RunRecords:
     """The compact result of one replication (times in minutes from the start).
@@ -157,8 +174,5 @@ class RunRecords:
         )
         df["wait_h"] = (df["service_start_at"] - df["arrived_at"]) / 60.0
         df["diverted"] = df["diversions"] > 0
-        stay_frame = pd.DataFrame(list(stays), columns=STAY_COLUMNS[1:])
-        stay_frame.insert(0, "replication", replication)
-        stay_frame = stay_frame.sort_values(["joined_at", "party_id", "crossing", "channel"], kind="stable").reset_index(drop=True)
-        return cls(replication, df[PARTY_COLUMNS], queue_log.frame(replication), stay_frame[STAY_COLUMNS])
+        return cls(replication, df[PARTY_COLUMNS], queue_log.frame(replication), _stay_frame(replication, stays))
 

@@ -152,13 +152,14 @@ class Surge:
         env = self.env
         excluded: tuple[str, ...] = ()
         while crossing is None:  # leave home: pick a route and drive (or walk) it
-            crossing = self._choose_route(self.origins[p.origin], p.mode, excluded)
+            crossing = self._choose_route(p, excluded)
             if crossing is None:
                 return self._give_up(p)
             p.first_crossing = p.first_crossing or crossing
             route = self.routes[p.origin][crossing]
-            road_cut = route.is_closed(env.now)
-            travel_min = route.travel_min(env.now, p.mode, self.walk_speed)
+            now = env.now
+            road_cut = route.is_closed(now)
+            travel_min = route.travel_min(now, p.mode, self.walk_speed)
             if travel_min > 0:
                 yield env.timeout(travel_min)
             if road_cut:  # out to the cut and back again, then choose anew
@@ -211,17 +212,19 @@ class Surge:
 
     # --- decisions --------------------------------------------------------------------------
 
-    def _choose_route(self, origin: Origin, mode: str, excluded: tuple[str, ...]) -> str | None:
-        """A crossing for a party leaving ``origin`` now, by fixed shares or informed logit."""
-        draw = self.choice_uniform[origin.name]()  # drawn even when there is no choice: common random numbers
-        only = self._only_route.get((origin.name, mode))
+    def _choose_route(self, p: Party, excluded: tuple[str, ...]) -> str | None:
+        """A crossing for party ``p`` leaving its origin now, by fixed shares or informed logit."""
+        draw = self.choice_uniform[p.origin]()  # drawn even when there is no choice: common random numbers
+        key = (p.origin, p.mode)
+        only = self._only_route.get(key)
         if only is not None and not excluded:
             return only
+        origin, mode = self.origins[p.origin], p.mode
         now = self.env.now
         known = now - self.scenario.information.closure_known_after_min
         options = [
             (name, r)
-            for name, r, post in self._route_options[origin.name, mode]
+            for name, r, post in self._route_options[key]
             if not (name in excluded or r.is_closed(known) or post.is_closed_at(known))
         ]
         if not options:
@@ -233,7 +236,8 @@ class Surge:
             if sum(weights) <= 0:
                 weights = [1.0] * len(options)
         else:
-            costs_h = [r.expected_travel_min(now) / 60.0 + self._reported_wait_h(name, mode) for name, r in options]
+            waits = self._known_waits_h()
+            costs_h = [r.expected_travel_min(now) / 60.0 + waits.get((name, mode), 0.0) for name, r in options]
             weights = _logit_weights(costs_h, origin.choice.logit_scale_per_h)
         return options[_pick(weights, draw)][0]
 
@@ -246,13 +250,14 @@ class Surge:
         known = now - self.scenario.information.closure_known_after_min
         here_spec = self.posts[here].spec
         options, costs_h = [], []
+        waits = self._known_waits_h()
         for name, post in self.posts.items():
             if name == here or p.mode not in post.pools or post.is_closed_at(known):
                 continue
             km = haversine_km(here_spec.lat, here_spec.lon, post.spec.lat, post.spec.lon) * behaviour.diversion_road_factor
             speed = behaviour.diversion_speed_kmh.mean if p.mode != "foot" else self.scenario.walking.walk_speed_kmh.mean
             options.append((name, km))
-            costs_h.append(km / speed + self._reported_wait_h(name, p.mode))
+            costs_h.append(km / speed + waits.get((name, p.mode), 0.0))
         if not options:
             return None
         scale = self.origins[p.origin].choice.logit_scale_per_h
@@ -291,14 +296,13 @@ class Surge:
 
     # --- queue reports ----------------------------------------------------------------------
 
-    def _reported_wait_h(self, crossing: str, mode: str) -> float:
-        """Expected wait as people read it now: the latest report that has reached them."""
+    def _known_waits_h(self) -> dict[tuple[str, str], float]:
+        """Expected wait (hours) per (crossing, channel) as people read it now: the latest report that
+        has reached them; empty (no wait expected) before the first one or with information off."""
         if not self.scenario.information.enabled:
-            return 0.0
+            return _NO_REPORT
         i = bisect.bisect_right(self._report_times, self.env.now - self.scenario.information.delay_min) - 1
-        if i < 0:
-            return 0.0
-        return self._reports[i][1].get((crossing, mode), INF)
+        return self._reports[i][1] if i >= 0 else _NO_REPORT
 
     def _publish_reports(self):
         """Every few minutes, post each crossing's queue and the wait it implies."""
@@ -319,6 +323,7 @@ class Surge:
 
     def _new_party(self, origin: Origin, mode: str, people: int, departed_at: float, patience: float, balk_km: float, balk_people: float) -> Party:
         p = Party(self._next_id, origin.name, mode, int(people), departed_at, patience, balk_km, balk_people)
+        p.travel_mode = mode
         self._next_id += 1
         self.parties.append(p)
         return p
@@ -394,7 +399,8 @@ class Surge:
         people = sum(g.people for g in riders)
         self._bus_waiting_people[origin.name] -= people
         now = self.env.now
-        bus = Party(-1 - len(self.buses), origin.name, "bus", people, now, riders=riders)
+        bus = Party(-1 - len(self.buses), origin.name, "bus", people, now, riders=tuple(riders))
+        bus.travel_mode = "bus"
         for g in riders:
             g.boarded_at, g.bus_id, g.outcome = now, len(self.buses), "travelling_at_end"
         self.buses.append(bus)
@@ -480,6 +486,7 @@ class Surge:
 
 
 _RELEASE_BATCH = 64
+_NO_REPORT: dict[tuple[str, str], float] = {}
 _UNIT_UNIFORM = Uniform(dist="uniform", low=0.0, high=1.0)
 
 
