@@ -20,6 +20,7 @@ from .scenario import MODES, Scenario
 __all__ = [
     "step_total",
     "crossing_series",
+    "crossing_series_by_replication",
     "replication_kpis",
     "summarise_kpis",
     "queues_on_grid",
@@ -68,14 +69,19 @@ TIME_KPIS = [k for k, unit in KPI_UNITS.items() if unit == "datetime"]
 
 
 def step_total(series: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Sum of right-continuous step functions given as (times, values); zero before a series starts."""
+    """Sum of right-continuous step functions given as (times, values); zero before a series starts.
+
+    ``values`` may have several columns (shape ``(len(times), k)``): all are summed in one pass.
+    """
+    series = [(t, v) for t, v in series if len(t)]
     if not series:
         return np.zeros(1), np.zeros(1)
     times = np.unique(np.concatenate([t for t, _ in series]))
-    total = np.zeros(len(times))
+    total = np.zeros((len(times), *series[0][1].shape[1:]))
     for t, v in series:
         idx = np.searchsorted(t, times, side="right") - 1
-        total += np.where(idx >= 0, v[np.clip(idx, 0, None)], 0.0)
+        started = (idx >= 0).reshape(-1, *([1] * (v.ndim - 1)))
+        total += np.where(started, v[np.clip(idx, 0, None)], 0.0)
     return times, total
 
 
@@ -84,10 +90,10 @@ SERIES_COLUMNS = ("queue_km", "vehicles_waiting", "people_waiting", "booths_open
 
 def _summed(parts: list[pd.DataFrame], columns=SERIES_COLUMNS) -> pd.DataFrame:
     """The sum of several queue step series (each with ``time`` and ``columns``), exact at every change."""
-    out: dict[str, np.ndarray] = {}
-    for col in columns:
-        out["time"], out[col] = step_total([(f["time"].to_numpy(dtype=float), f[col].to_numpy(dtype=float)) for f in parts])
-    return pd.DataFrame(out)
+    columns = list(columns)
+    times, total = step_total([(f["time"].to_numpy(dtype=float), f[columns].to_numpy(dtype=float)) for f in parts])
+    total = total.reshape(len(times), -1) if total.ndim == 2 else np.zeros((len(times), len(columns)))
+    return pd.DataFrame({"time": times, **{col: total[:, j] for j, col in enumerate(columns)}})
 
 
 def crossing_series(queues: pd.DataFrame, columns=SERIES_COLUMNS) -> pd.DataFrame:
@@ -185,23 +191,37 @@ def _split(frame: pd.DataFrame, column: str) -> dict:
     return {key: rows for key, rows in frame.groupby(column, sort=False, observed=True)}
 
 
-def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataFrame) -> pd.DataFrame:
-    """Key figures per replication and crossing (plus ``all``); time figures in minutes."""
+def crossing_series_by_replication(scenario: Scenario, queues: pd.DataFrame) -> dict[tuple, pd.DataFrame]:
+    """:func:`crossing_series` of every (replication, crossing) that has a queue series."""
+    out = {}
+    for rep, q_rep in queues.groupby("replication", sort=True):
+        by_crossing = _split(q_rep, "crossing")
+        for c in scenario.crossings:
+            if c.name in by_crossing:
+                out[rep, c.name] = crossing_series(by_crossing[c.name])
+    return out
+
+
+def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataFrame,
+                     series: dict[tuple, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Key figures per replication and crossing (plus ``all``); time figures in minutes.
+
+    ``series`` is :func:`crossing_series_by_replication` of ``queues``, if already at hand.
+    """
     horizon = scenario.horizon_min
     nights = _night_minutes(scenario)
-    empty_p, empty_q = parties.iloc[:0], queues.iloc[:0]
-    queues_by_rep = _split(queues, "replication")
+    empty_p = parties.iloc[:0]
+    empty_series = crossing_series(queues.iloc[:0])
+    series = crossing_series_by_replication(scenario, queues) if series is None else series
     rows = []
     for rep, p_rep in parties.groupby("replication", sort=True):
-        q_by_crossing = _split(queues_by_rep.get(rep, empty_q), "crossing")
         p_by_crossing = _split(p_rep, "crossing")
         p_by_first = _split(p_rep, "first_crossing")
         series_list = []
         for c in scenario.crossings:
-            series = crossing_series(q_by_crossing.get(c.name, empty_q))
-            series_list.append(series)
+            series_list.append(series.get((rep, c.name), empty_series))
             figures = _party_figures(p_by_crossing.get(c.name, empty_p), p_by_first.get(c.name, empty_p))
-            rows.append({"replication": rep, "crossing": c.name, **figures, **_queue_figures(series, horizon, nights)})
+            rows.append({"replication": rep, "crossing": c.name, **figures, **_queue_figures(series_list[-1], horizon, nights)})
         all_series = _summed(series_list)
         rows.append({"replication": rep, "crossing": "all", **_party_figures(p_rep, p_rep), **_queue_figures(all_series, horizon, nights)})
     return pd.DataFrame(rows, columns=["replication", "crossing", *KPI_UNITS])
@@ -228,22 +248,22 @@ def summarise_kpis(per_rep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def queues_on_grid(scenario: Scenario, queues: pd.DataFrame, grid_min: float | None = None) -> pd.DataFrame:
-    """Each crossing's total queue (km, vehicles, people, booths) per replication on a regular grid."""
+def queues_on_grid(scenario: Scenario, queues: pd.DataFrame, grid_min: float | None = None,
+                   series: dict[tuple, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Each crossing's total queue (km, vehicles, people, booths) per replication on a regular grid.
+
+    ``series`` is :func:`crossing_series_by_replication` of ``queues``, if already at hand.
+    """
     step = grid_min or scenario.grid_min
     grid = np.arange(0.0, scenario.horizon_min + 1e-9, step)
+    series = crossing_series_by_replication(scenario, queues) if series is None else series
     frames = []
-    for rep, q_rep in queues.groupby("replication", sort=True):
-        by_crossing = _split(q_rep, "crossing")
-        for c in scenario.crossings:
-            if c.name not in by_crossing:
-                continue
-            s = crossing_series(by_crossing[c.name])
-            t = s["time"].to_numpy()
-            frame = {"replication": rep, "crossing": c.name, "time": grid}
-            for col in ("queue_km", "vehicles_waiting", "people_waiting", "booths_open"):
-                frame[col] = _value_at(t, s[col].to_numpy(), grid)
-            frames.append(pd.DataFrame(frame))
+    for (rep, crossing), s in series.items():
+        t = s["time"].to_numpy()
+        frame = {"replication": rep, "crossing": crossing, "time": grid}
+        for col in ("queue_km", "vehicles_waiting", "people_waiting", "booths_open"):
+            frame[col] = _value_at(t, s[col].to_numpy(), grid)
+        frames.append(pd.DataFrame(frame))
     return pd.concat(frames, ignore_index=True)
 
 

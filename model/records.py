@@ -139,10 +139,11 @@ class RunRecords:
 
     def summarise(self, scenario) -> "RunRecords":
         """Fill ``kpis`` and ``grid`` from the tables (pure functions of :mod:`model.metrics`)."""
-        from .metrics import queues_on_grid, replication_kpis
+        from .metrics import crossing_series_by_replication, queues_on_grid, replication_kpis
 
-        self.kpis = replication_kpis(scenario, self.parties, self.queues)
-        self.grid = queues_on_grid(scenario, self.queues)
+        series = crossing_series_by_replication(scenario, self.queues)
+        self.kpis = replication_kpis(scenario, self.parties, self.queues, series)
+        self.grid = queues_on_grid(scenario, self.queues, series=series)
         return self
 
     @classmethod
