@@ -8,7 +8,8 @@ no one next. Queue length on the road is ``vehicles x spacing / lanes``.
 
 Booth pools are written by hand rather than as ``simpy.Resource`` because the
 capacity changes over time and waiting parties can leave (renege); the pool
-fires each waiting party's ``turn`` event exactly as a SimPy request would.
+fires each waiting party's ``turn`` event as a SimPy request would, with True
+when a booth takes it or False when its patience ran out first.
 Every change of the queue is reported to the ``on_change`` callback, which
 the simulation uses to record the exact queue series.
 """
