@@ -61,8 +61,9 @@ class BoothPool:
         self.env, self.crossing, self.mode = env, crossing, mode
         self.service = service
         self.service_factor = None  # a mean-1 Sampler, attached by the simulation
-        self.booths = booths
+        self.booths = booths  # on the schedule
         self.closed = False
+        self.booths_open = booths  # 0 while closed, else ``booths``
         self.busy = 0
         self.km_per_vehicle = spacing_m / 1000.0 / lanes if mode != "foot" else 0.0
         self.parties_waiting = 0
@@ -70,11 +71,7 @@ class BoothPool:
         self._queue: deque[Ticket] = deque()
         self._on_change = on_change
         self.log_key = -1  # its key in the queue log, given by the simulation
-        self.stays: list[tuple] = []  # (party id, crossing, channel, joined, left, how) per finished stay
-
-    @property
-    def booths_open(self) -> int:
-        return 0 if self.closed else self.booths
+        self.stays: list[tuple] = []  # (party id, joined, left, how) per finished stay in this queue
 
     @property
     def queue_km(self) -> float:
@@ -93,7 +90,7 @@ class BoothPool:
         now = env.now
         if not self.parties_waiting and self.busy < self.booths_open:
             self.busy += 1
-            self.stays.append((party.id, self.crossing, self.mode, now, now, "served"))
+            self.stays.append((party.id, now, now, "served"))
             self._on_change(self)
             return None
         # no booth is free (booths never idle while anyone waits): queue up
@@ -112,7 +109,7 @@ class BoothPool:
             ticket.active = False
             self.parties_waiting -= 1
             self.people_waiting -= ticket.party.people
-            self.stays.append((ticket.party.id, self.crossing, self.mode, ticket.joined_at, self.env.now, "left"))
+            self.stays.append((ticket.party.id, ticket.joined_at, self.env.now, "left"))
             self._on_change(self)
 
     def release(self) -> None:
@@ -123,20 +120,22 @@ class BoothPool:
 
     def open_stays(self) -> list[tuple]:
         """Stays of the parties still in the queue now (the end of a run): not left yet."""
-        return [(t.party.id, self.crossing, self.mode, t.joined_at, float("nan"), "waiting") for t in self._queue if t.active]
+        return [(t.party.id, t.joined_at, float("nan"), "waiting") for t in self._queue if t.active]
 
     def set_booths(self, booths: int) -> None:
         self.booths = booths
+        self.booths_open = 0 if self.closed else booths
         self._dispatch()
         self._on_change(self)
 
     def set_closed(self, closed: bool) -> None:
         self.closed = closed
+        self.booths_open = 0 if closed else self.booths
         self._dispatch()
         self._on_change(self)
 
     def _dispatch(self) -> None:
-        queue = self._queue
+        queue, now = self._queue, self.env.now
         while queue and self.busy < self.booths_open:
             ticket = queue.popleft()
             if not ticket.active:
@@ -145,7 +144,7 @@ class BoothPool:
             self.busy += 1
             self.parties_waiting -= 1
             self.people_waiting -= ticket.party.people
-            self.stays.append((ticket.party.id, self.crossing, self.mode, ticket.joined_at, self.env.now, "served"))
+            self.stays.append((ticket.party.id, ticket.joined_at, now, "served"))
             ticket.turn.succeed(True)
 
 

@@ -61,7 +61,7 @@ class QueueLog:
             pool.env.now if at is None else at,
             pool.parties_waiting,
             pool.people_waiting,
-            0 if pool.closed else pool.booths,
+            pool.booths_open,
             pool.busy,
         ))
 
@@ -69,7 +69,10 @@ class QueueLog:
         """The series as a table sorted by crossing, channel and time, one row per instant."""
         if not self.rows:
             return pd.DataFrame(columns=QUEUE_COLUMNS)
-        key, time, parties, people, booths, busy = (np.array(c) for c in zip(*self.rows))
+        n = len(self.rows)
+        key, time, parties, people, booths, busy = (
+            np.fromiter(c, dtype=d, count=n) for c, d in zip(zip(*self.rows), (np.int64, float, np.int64, np.int64, np.int64, np.int64))
+        )
         crossing_of, channel_of, km_of = (np.array(c, dtype=d) for c, d in zip(zip(*self._pools), (int, object, float)))
         # pools in (crossing, channel) order, channels alphabetical as the table is sorted
         rank = np.empty(len(self._pools), dtype=int)
@@ -104,20 +107,29 @@ def _copy_bus_record(bus: Party) -> None:
         g.walked, g.inspected = bus.walked, bus.inspected
 
 
-def _stay_frame(replication: int, stays: list[tuple]) -> pd.DataFrame:
-    """The stays as a table in order of joining (then party, crossing, channel)."""
-    if not stays:
+def _stay_frame(replication: int, stays: list[tuple[str, str, list[tuple]]]) -> pd.DataFrame:
+    """The stays, given per queue as (crossing, channel, [(party id, joined, left, how), ...]), as one
+    table in order of joining (then party, crossing, channel)."""
+    rows = [row for _, _, queue in stays for row in queue]
+    if not rows:
         return pd.DataFrame(columns=STAY_COLUMNS)
-    party_id, crossing, channel, joined_at, left_at, how = (np.array(c) for c in zip(*stays))
-    order = np.lexsort((channel, crossing, party_id, joined_at))
+    party_id, joined_at, left_at, how = zip(*rows)
+    n = len(rows)
+    queue_of_row = np.repeat(np.arange(len(stays)), [len(queue) for _, _, queue in stays])
+    names = sorted({(crossing, channel) for crossing, channel, _ in stays})
+    rank = np.array([names.index((crossing, channel)) for crossing, channel, _ in stays])[queue_of_row]
+    party_id = np.fromiter(party_id, dtype=np.int64, count=n)
+    joined_at = np.fromiter(joined_at, dtype=float, count=n)
+    order = np.lexsort((rank, party_id, joined_at))
+    rank = rank[order]
     return pd.DataFrame({
         "replication": replication,
-        "party_id": party_id[order].astype(np.int64),
-        "crossing": crossing[order].astype(object),
-        "channel": channel[order].astype(object),
-        "joined_at": joined_at[order].astype(float),
-        "left_at": left_at[order].astype(float),
-        "how": how[order].astype(object),
+        "party_id": party_id[order],
+        "crossing": np.array([c for c, _ in names], dtype=object)[rank],
+        "channel": np.array([m for _, m in names], dtype=object)[rank],
+        "joined_at": joined_at[order],
+        "left_at": np.fromiter(left_at, dtype=float, count=n)[order],
+        "how": np.array(how, dtype=object)[order],
     })
 
 
@@ -148,32 +160,36 @@ class RunRecords:
 
     @classmethod
     def from_parties(cls, replication: int, parties: list[Party], buses: list[Party], queue_log: QueueLog,
-                     stays: list[tuple] = ()) -> "RunRecords":
+                     stays: list[tuple[str, str, list[tuple]]] = ()) -> "RunRecords":
         for bus in buses:
             _copy_bus_record(bus)
-        fields = ("id", "origin", "travel_mode", "people", "first_crossing", "crossing", *PARTY_TIMES, "outcome",
-                  "diversions", "reroutes", "walked", "inspected", "initial", "bus_id")
-        columns = dict(zip(fields, zip(*map(attrgetter(*fields), parties)))) if parties else {f: () for f in fields}
-        df = pd.DataFrame(
-            {
-                "party_id": np.array(columns["id"], dtype=np.int64),
-                "replication": replication,
-                "origin": np.array(columns["origin"], dtype=object),
-                "mode": np.array(columns["travel_mode"], dtype=object),
-                "people": np.array(columns["people"], dtype=np.int64),
-                "first_crossing": np.array(columns["first_crossing"], dtype=object),
-                "crossing": np.array(columns["crossing"], dtype=object),
-                **{col: np.array(columns[col], dtype=float) for col in PARTY_TIMES},
-                "outcome": np.array(columns["outcome"], dtype=object),
-                "diversions": np.array(columns["diversions"], dtype=np.int64),
-                "rerouted": np.array(columns["reroutes"], dtype=np.int64) > 0,
-                "walked": np.array(columns["walked"], dtype=bool),
-                "inspected": np.array(columns["inspected"], dtype=bool),
-                "initial": np.array(columns["initial"], dtype=bool),
-                "bus_id": np.array(columns["bus_id"], dtype=np.int64),
-            }
-        )
-        df["wait_h"] = (df["service_start_at"] - df["arrived_at"]) / 60.0
-        df["diverted"] = df["diversions"] > 0
-        return cls(replication, df[PARTY_COLUMNS], queue_log.frame(replication), _stay_frame(replication, stays))
+        n = len(parties)
+        text = ("origin", "travel_mode", "first_crossing", "crossing", "outcome")
+        numbers = {"id": np.int64, "people": np.int64, **{t: float for t in PARTY_TIMES}, "diversions": np.int64,
+                   "reroutes": np.int64, "walked": bool, "inspected": bool, "initial": bool, "bus_id": np.int64}
+        fields = (*text, *numbers)
+        values = dict(zip(fields, zip(*map(attrgetter(*fields), parties)))) if parties else {f: () for f in fields}
+        col = {f: np.array(values[f], dtype=object) for f in text}
+        col.update({f: np.fromiter(values[f], dtype=dtype, count=n) for f, dtype in numbers.items()})
+        df = pd.DataFrame({
+            "party_id": col["id"],
+            "replication": replication,
+            "origin": col["origin"],
+            "mode": col["travel_mode"],
+            "people": col["people"],
+            "first_crossing": col["first_crossing"],
+            "crossing": col["crossing"],
+            **{t: col[t] for t in PARTY_TIMES},
+            "outcome": col["outcome"],
+            "wait_h": (col["service_start_at"] - col["arrived_at"]) / 60.0,
+            "diverted": col["diversions"] > 0,
+            "diversions": col["diversions"],
+            "rerouted": col["reroutes"] > 0,
+            "walked": col["walked"],
+            "inspected": col["inspected"],
+            "initial": col["initial"],
+            "bus_id": col["bus_id"],
+        })
+        assert list(df.columns) == PARTY_COLUMNS
+        return cls(replication, df, queue_log.frame(replication), _stay_frame(replication, stays))
 

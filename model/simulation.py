@@ -158,7 +158,7 @@ class Surge:
             p.first_crossing = p.first_crossing or crossing
             route = self.routes[p.origin][crossing]
             now = env.now
-            road_cut = route.is_closed(now)
+            road_cut = route.closed_from <= now < route.closed_until
             travel_min = route.travel_min(now, p.mode, self.walk_speed)
             if travel_min > 0:
                 yield env.timeout(travel_min)
@@ -481,7 +481,7 @@ class Surge:
                 self.queue_log.record(pool, at=0.0)
         self.env.run(until=self.scenario.horizon_min)
         log.debug("replication %d: %d parties, %d buses", self.replication, len(self.parties), len(self.buses))
-        stays = [s for post in self.posts.values() for pool in post.pools.values() for s in pool.stays + pool.open_stays()]
+        stays = [(pool.crossing, pool.mode, pool.stays + pool.open_stays()) for post in self.posts.values() for pool in post.pools.values()]
         return RunRecords.from_parties(self.replication, self.parties, self.buses, self.queue_log, stays)
 
 
