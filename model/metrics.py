@@ -91,15 +91,21 @@ SERIES_COLUMNS = ("queue_km", "vehicles_waiting", "people_waiting", "booths_open
 def _summed(parts: list[pd.DataFrame], columns=SERIES_COLUMNS) -> pd.DataFrame:
     """The sum of several queue step series (each with ``time`` and ``columns``), exact at every change."""
     columns = list(columns)
-    times, total = step_total([(f["time"].to_numpy(dtype=float), f[columns].to_numpy(dtype=float)) for f in parts])
+    return _series_frame(step_total([(f["time"].to_numpy(dtype=float), f[columns].to_numpy(dtype=float)) for f in parts]), columns)
+
+
+def _series_frame(summed: tuple[np.ndarray, np.ndarray], columns: list[str]) -> pd.DataFrame:
+    times, total = summed
     total = total.reshape(len(times), -1) if total.ndim == 2 else np.zeros((len(times), len(columns)))
     return pd.DataFrame({"time": times, **{col: total[:, j] for j, col in enumerate(columns)}})
 
 
 def crossing_series(queues: pd.DataFrame, columns=SERIES_COLUMNS) -> pd.DataFrame:
     """One crossing's queue summed over its channels, exact at every change (time in minutes)."""
+    columns = list(columns)
     channel = queues["channel"].to_numpy(dtype=object)
-    return _summed([queues[channel == c] for c in pd.unique(channel)], columns)
+    time, values = queues["time"].to_numpy(dtype=float), queues[columns].to_numpy(dtype=float)
+    return _series_frame(step_total([(time[here], values[here]) for here in (channel == c for c in pd.unique(channel))]), columns)
 
 
 def _area(times: np.ndarray, values: np.ndarray, horizon: float) -> float:
@@ -130,30 +136,46 @@ def _value_at(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarr
     return np.where(idx >= 0, values[np.clip(idx, 0, None)], 0.0)
 
 
-def _party_figures(p: pd.DataFrame, first: pd.DataFrame) -> dict[str, float]:
-    people = p["people"].to_numpy(dtype=float)
-    outcome = p["outcome"].to_numpy(dtype=object)
-    mode = p["mode"].to_numpy(dtype=object)
-    walked = p["walked"].to_numpy(dtype=bool)
+def _party_arrays(p: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The columns of the party log the key figures need, as numpy arrays (one conversion, many masks)."""
+    return {
+        "people": p["people"].to_numpy(dtype=float),
+        "outcome": p["outcome"].to_numpy(dtype=object),
+        "mode": p["mode"].to_numpy(dtype=object),
+        "walked": p["walked"].to_numpy(dtype=bool),
+        "arrived_at": p["arrived_at"].to_numpy(dtype=float),
+        "crossing": p["crossing"].to_numpy(dtype=object),
+        "no_crossing": p["crossing"].isna().to_numpy(),
+        "first_crossing": p["first_crossing"].to_numpy(dtype=object),
+        "bus_id": p["bus_id"].to_numpy(),
+        "diverted": p["diverted"].to_numpy(dtype=bool),
+        "inspected": p["inspected"].to_numpy(dtype=bool),
+        "wait_h": p["wait_h"].to_numpy(dtype=float),
+    }
+
+
+def _party_figures(p: dict[str, np.ndarray], people_departed: float) -> dict[str, float]:
+    """Figures of the parties ``p`` (arrays of :func:`_party_arrays`, already selected)."""
+    people, outcome, mode, walked = p["people"], p["outcome"], p["mode"], p["walked"]
     crossed = outcome == "crossed"
     out = {
-        "people_departed": float(first["people"].sum()),
-        "people_arrived": float(people[~np.isnan(p["arrived_at"].to_numpy(dtype=float))].sum()),
+        "people_departed": people_departed,
+        "people_arrived": float(people[~np.isnan(p["arrived_at"])].sum()),
         **{f"people_{o}": float(people[outcome == o].sum()) for o in ("crossed", "gave_up", "waiting_at_end", "travelling_at_end")},
-        "people_waiting_for_bus_at_end": float(people[(outcome == "waiting_at_end") & p["crossing"].isna().to_numpy()].sum()),
+        "people_waiting_for_bus_at_end": float(people[(outcome == "waiting_at_end") & p["no_crossing"]].sum()),
         "parties_crossed": float(crossed.sum()),
         "vehicles_crossed": float(((mode == "car") & crossed & ~walked).sum()
-                                  + len(np.unique(p["bus_id"].to_numpy()[crossed & (mode == "bus")]))),
-        "people_diverted": float(people[p["diverted"].to_numpy(dtype=bool)].sum()),
+                                  + len(np.unique(p["bus_id"][crossed & (mode == "bus")]))),
+        "people_diverted": float(people[p["diverted"]].sum()),
         "people_walked": float(people[walked].sum()),
-        "people_inspected": float(people[p["inspected"].to_numpy(dtype=bool)].sum()),
+        "people_inspected": float(people[p["inspected"]].sum()),
     }
     # shares of the people whose journey is counted here (final crossing, or everyone for "all"),
     # so that people who diverted into a crossing count in its numerator and denominator alike
     total = float(people.sum())
     for what in ("crossed", "gave_up", "diverted", "walked", "inspected"):
         out[f"share_{what}"] = out[f"people_{what}"] / total if total else math.nan
-    wait = p["wait_h"].to_numpy(dtype=float)
+    wait = p["wait_h"]
     waits = wait[crossed]
     if len(waits):
         p50, p90, p95 = np.quantile(waits, [0.5, 0.9, 0.95])
@@ -210,20 +232,21 @@ def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataF
     """
     horizon = scenario.horizon_min
     nights = _night_minutes(scenario)
-    empty_p = parties.iloc[:0]
     empty_series = crossing_series(queues.iloc[:0])
     series = crossing_series_by_replication(scenario, queues) if series is None else series
     rows = []
     for rep, p_rep in parties.groupby("replication", sort=True):
-        p_by_crossing = _split(p_rep, "crossing")
-        p_by_first = _split(p_rep, "first_crossing")
+        p = _party_arrays(p_rep)
         series_list = []
         for c in scenario.crossings:
             series_list.append(series.get((rep, c.name), empty_series))
-            figures = _party_figures(p_by_crossing.get(c.name, empty_p), p_by_first.get(c.name, empty_p))
+            here = p["crossing"] == c.name
+            departed = float(p["people"][p["first_crossing"] == c.name].sum())
+            figures = _party_figures({k: v[here] for k, v in p.items()}, departed)
             rows.append({"replication": rep, "crossing": c.name, **figures, **_queue_figures(series_list[-1], horizon, nights)})
         all_series = _summed(series_list)
-        rows.append({"replication": rep, "crossing": "all", **_party_figures(p_rep, p_rep), **_queue_figures(all_series, horizon, nights)})
+        rows.append({"replication": rep, "crossing": "all", **_party_figures(p, float(p["people"].sum())),
+                     **_queue_figures(all_series, horizon, nights)})
     return pd.DataFrame(rows, columns=["replication", "crossing", *KPI_UNITS])
 
 
