@@ -168,9 +168,9 @@ class CrossingPost:
             [(scenario.minutes(w.starts), scenario.minutes(w.ends)) for w in spec.closures] + list(extra_closures)
         )
         self.inspectors = self.holding = None
-        self.inspection_free_odds: dict[str, tuple[float, float]] = {}  # per mode: P(party not held), P(person not held)
+        self.not_held_probability: dict[str, tuple[float, float]] = {}  # per mode: P(party not held), P(person not held)
         if spec.inspection is not None:
-            self.inspection_free_odds = {
+            self.not_held_probability = {
                 mode: (1.0 - getattr(spec.inspection.party_probability, mode), 1.0 - getattr(spec.inspection.person_probability, mode))
                 for mode in MODES
             }

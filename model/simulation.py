@@ -15,17 +15,17 @@ import gc
 import logging
 import math
 from dataclasses import dataclass
-from typing import Callable
 from functools import partial
+from typing import Callable
 
 import numpy as np
 import simpy
 
 from .arrivals import party_sizes, sample_departures
 from .crossing import BoothPool, CrossingPost, random_closure_windows
-from .process import start
 from .distributions import Uniform, make_sampler, unit_mean_spec
 from .entities import Party
+from .process import start
 from .records import QueueLog, RunRecords
 from .scenario import MODES, BusService, Origin, Route, Scenario, haversine_km
 from .streams import StreamId, stream
@@ -286,7 +286,7 @@ class Surge:
         multiplier = post.inspection_multiplier
         if multiplier <= 0:
             return False
-        party_free, person_free = post.inspection_free_odds[p.mode]
+        party_free, person_free = post.not_held_probability[p.mode]
         prob = 1.0 - party_free * person_free ** p.people
         return self.draw_inspect() < min(1.0, prob * multiplier)
 
