@@ -55,10 +55,10 @@ class QueueLog:
         pool.log_key = len(self._pools)
         self._pools.append((self._index[pool.crossing], pool.mode, pool.km_per_vehicle))
 
-    def record(self, pool, at: float | None = None) -> None:
+    def record(self, pool) -> None:
         self.rows.append((
             pool.log_key,
-            pool.env.now if at is None else at,
+            pool.env.now,
             pool.parties_waiting,
             pool.people_waiting,
             pool.booths_open,

@@ -136,8 +136,8 @@ class Surge:
             if c.inspection is not None
         }
         self._next_id = 0
-        self._reports: list[tuple[float, dict[tuple[str, str], float]]] = []
-        self._report_times: list[float] = []
+        self._report_times: list[float] = []  # when each report was posted
+        self._reports: list[dict[tuple[str, str], float]] = []  # wait (h) per (crossing, channel), per report
         self._needs_reports = any(o.choice.method == "informed" for o in scenario.origins) or any(
             scenario.behaviour.mode(m).renege.divert > 0
             or scenario.behaviour.mode(m).balk_queue_km is not None
@@ -158,7 +158,7 @@ class Surge:
             p.first_crossing = p.first_crossing or crossing
             route = self.routes[p.origin][crossing]
             now = env.now
-            road_cut = route.closed_from <= now < route.closed_until
+            road_cut = route.is_closed(now)
             travel_min = route.travel_min(now, p.mode, self.walk_speed)
             if travel_min > 0:
                 yield env.timeout(travel_min)
@@ -302,7 +302,7 @@ class Surge:
         if not self.scenario.information.enabled:
             return _NO_REPORT
         i = bisect.bisect_right(self._report_times, self.env.now - self.scenario.information.delay_min) - 1
-        return self._reports[i][1] if i >= 0 else _NO_REPORT
+        return self._reports[i] if i >= 0 else _NO_REPORT
 
     def _publish_reports(self):
         """Every few minutes, post each crossing's queue and the wait it implies."""
@@ -315,7 +315,7 @@ class Surge:
                     work_min = (service.per_vehicle_min * pool.parties_waiting + service.per_person_min * pool.people_waiting) * mult
                     booths = pool.booths_open
                     snapshot[name, mode] = work_min / booths / 60.0 if booths else (INF if pool.parties_waiting else 0.0)
-            self._reports.append((self.env.now, snapshot))
+            self._reports.append(snapshot)
             self._report_times.append(self.env.now)
             yield self.env.timeout(self.scenario.information.publish_every_min)
 
@@ -478,7 +478,7 @@ class Surge:
             self.env.process(self._publish_reports())
         for post in self.posts.values():
             for pool in post.pools.values():
-                self.queue_log.record(pool, at=0.0)
+                self.queue_log.record(pool)
         self.env.run(until=self.scenario.horizon_min)
         log.debug("replication %d: %d parties, %d buses", self.replication, len(self.parties), len(self.buses))
         stays = [(pool.crossing, pool.mode, pool.stays + pool.open_stays()) for post in self.posts.values() for pool in post.pools.values()]
