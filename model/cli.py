@@ -238,7 +238,7 @@ def print_summary(results: Results, seconds: float) -> None:
         def v(kpi):
             return k.loc[(name, kpi), "mean"]
         peak_at = v("peak_queue_at")
-        when = peak_at.strftime("%Y-%m-%d %H:%M") if hasattr(peak_at, "strftime") else "-"
+        when = "-" if pd.isna(peak_at) else peak_at.strftime("%Y-%m-%d %H:%M")  # no queue formed: NaT
         print(f"{name:<16}{v('people_departed'):>10.0f}{v('people_crossed'):>10.0f}{v('people_waiting_at_end'):>10.0f}"
               f"{v('peak_queue_km'):>9.2f}  {when}")
 

@@ -43,7 +43,6 @@ OUTCOME_COLOURS = {
     "gave up": "#444444",
     "still queueing at the end": "#888888",
     "on the road at the end": "#AAAAAA",
-    "waiting for a bus at the end": "#CCCCCC",
 }
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 #: A small template instead of plotly's large built-in ones: white background, light grid.

@@ -381,9 +381,9 @@ KPI_LABELS = {
     "people_arrived": "people who reached the border",
     "people_crossed": "people crossed",
     "people_gave_up": "people who gave up",
-    "people_waiting_at_end": "people still queueing at the end",
+    "people_waiting_at_end": "people still waiting at the end (in a queue or for a bus)",
     "people_travelling_at_end": "people on the road at the end",
-    "people_waiting_for_bus_at_end": "people waiting for a bus at the end",
+    "people_waiting_for_bus_at_end": "of whom waiting for a bus",
     "parties_crossed": "parties crossed",
     "vehicles_crossed": "vehicles crossed",
     "people_diverted": "people who diverted to another crossing",
@@ -492,7 +492,8 @@ def _headline(run: RunTables, k: _Kpis) -> str:
     waits = {c: k.mean(c, "wait_max_h") for c in names}
     longest = max(names, key=lambda c: -1 if pd.isna(waits[c]) else waits[c])
     peak_at = k.mean(worst, "peak_queue_at")
-    not_crossed = sum(float(np.nan_to_num(k.mean("all", f))) for f in ("people_waiting_at_end", "people_travelling_at_end", "people_waiting_for_bus_at_end"))
+    # waiting at the end includes those at a bus stop (people_waiting_for_bus_at_end is a part of it)
+    not_crossed = sum(float(np.nan_to_num(k.mean("all", f))) for f in ("people_waiting_at_end", "people_travelling_at_end"))
     cleared = k.table.loc[("all", "queue_cleared_at")] if ("all", "queue_cleared_at") in k else None
     if cleared is None or cleared["n"] == 0:
         clear_value, clear_note = "not cleared", "the queues had not emptied by the end of the scenario"

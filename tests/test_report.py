@@ -84,3 +84,25 @@ def test_capacity_is_booths_times_service_rate(run_folder):
     assert steps["car"].to_numpy() == pytest.approx(expected)
     assert steps["all"].to_numpy() == pytest.approx(expected)
     assert list(steps["booths_car"].unique()) == [2]
+
+
+def test_headline_counts_each_person_not_crossed_once(tmp_path):
+    """People left at a bus stop are among those waiting at the end; the headline must not add them twice."""
+    from conftest import tiny_scenario
+    from model.outputs import scenario_toml
+
+    scenario = tiny_scenario(
+        origins=[{"name": "A", "people": 400, "mode_split": {"car": 0.0, "bus": 1.0},
+                  "party_size": {"bus": {"dist": "discrete", "values": [1, 2, 3], "probs": [0.4, 0.4, 0.2]}},
+                  "buses": [{"crossing": "X", "capacity": 30, "trigger_people": 25}]}],
+        crossings=[{"name": "X", "bus": {"booths": 1, "service": {"per_vehicle_min": 5.0, "dist": "fixed"}}}],
+    )
+    path = tmp_path / "buses.toml"
+    path.write_text(scenario_toml(scenario), encoding="utf-8")
+    assert main(["run", str(path), "--set", "replications=1", "--out", str(tmp_path), "--quiet", "--workers", "1"]) == 0
+    (folder,) = (tmp_path / scenario.name).iterdir()
+    kpis = pd.read_csv(folder / "kpis.csv").query("crossing == 'all'").set_index("kpi")["mean"]
+    assert kpis["people_waiting_for_bus_at_end"] > 0  # the case this test is about
+    not_crossed = kpis["people_departed"] - kpis["people_crossed"] - kpis["people_gave_up"]
+    shown = re.search(r"([\d,]+) still on the way at the end", (folder / "report.html").read_text(encoding="utf-8"))
+    assert int(shown.group(1).replace(",", "")) == round(not_crossed)
