@@ -61,8 +61,8 @@ class RateCurve:
                 yield m[i], m[i + 1], r[i], r[i + 1]
 
 
-def _day_night_switches(scenario: Scenario, origin: Origin, t0: float, t1: float) -> list[tuple[float, bool]]:
-    """Minutes in [t0, t1] where day starts (True) or ends (False), local clock."""
+def _day_night_switches(scenario: Scenario, origin: Origin, t0: float, t1: float) -> list[float]:
+    """Minutes strictly between t0 and t1 where day starts or ends, local clock."""
     dn = origin.day_night
     start_local = scenario.at(t0)
     midnight = start_local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -70,10 +70,10 @@ def _day_night_switches(scenario: Scenario, origin: Origin, t0: float, t1: float
     switches = []
     day = 0
     while base + day * 1440 <= t1:
-        for hour, is_day in ((dn.day_starts_hour, True), (dn.day_ends_hour, False)):
+        for hour in (dn.day_starts_hour, dn.day_ends_hour):
             t = base + day * 1440 + hour * 60
             if t0 < t < t1:
-                switches.append((t, is_day))
+                switches.append(t)
         day += 1
     return sorted(switches)
 
@@ -106,7 +106,7 @@ def rate_curve(scenario: Scenario, origin: Origin) -> RateCurve:
         def factor(t: float) -> float:
             return 1.0 if _is_day(scenario, origin, t) else night
 
-        knots = sorted(set(minutes.tolist()) | {t for t, _ in _day_night_switches(scenario, origin, minutes[0], minutes[-1])})
+        knots = sorted(set(minutes.tolist()) | set(_day_night_switches(scenario, origin, minutes[0], minutes[-1])))
         points: list[tuple[float, float]] = []
         for k, t in enumerate(knots):
             if k > 0:

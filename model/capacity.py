@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .metrics import queues_on_grid, summarise_grid
+from .metrics import summarise_grid
 from .scenario import MODES, Scenario, ScenarioError
 from .study import Runner, check_crossing, replication_table, variant
 from .tables import to_datetimes
@@ -184,8 +184,8 @@ def find_booths(scenario: Scenario, q: Question, runner: Runner, max_booths: int
             records = runner.records(s)
             table = replication_table(s, records)
             figure = table.loc[table["crossing"] == q.crossing, ["replication", q.figure]]
-            queues = pd.concat([r.queues for r in records], ignore_index=True)
-            grid = summarise_grid(queues_on_grid(s, queues[queues["crossing"] == q.crossing]))
+            grid = pd.concat([r.grid for r in records], ignore_index=True)
+            grid = summarise_grid(grid[grid["crossing"] == q.crossing])
             seen[booths] = figure.rename(columns={q.figure: "figure"}), grid
         return _share_meeting(seen[booths][0]["figure"], q.limit) >= q.share
 

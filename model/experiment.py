@@ -25,8 +25,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .metrics import t_half_width
 from .records import RunRecords
 from .scenario import Scenario
 from .simulation import run_replication
@@ -242,12 +242,6 @@ class PrecisionCheck:
         return self.table[self.table["status"] == "not met"]
 
 
-def _half_width(x: np.ndarray, confidence: float) -> float:
-    """Half-width of the t-interval for the mean of ``x`` (NaN for fewer than 2 values)."""
-    n = len(x)
-    return float(stats.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-
-
 def precision_table(per_rep: pd.DataFrame, crossings: list[str], precision_pct: float, confidence: float = 0.95) -> pd.DataFrame:
     """The stopping rule for each crossing and controlled figure, from per-replication key figures.
 
@@ -263,7 +257,7 @@ def precision_table(per_rep: pd.DataFrame, crossings: list[str], precision_pct: 
             x = g[kpi].to_numpy(dtype=float)
             x = x[~np.isnan(x)]
             mean = float(x.mean()) if len(x) else math.nan
-            half = _half_width(x, confidence)
+            half = t_half_width(x, confidence)
             if not len(x):
                 status = "skipped: no values"
             elif mean == 0:
@@ -275,10 +269,6 @@ def precision_table(per_rep: pd.DataFrame, crossings: list[str], precision_pct: 
                 "half_width_pct": 100.0 * half / abs(mean) if mean else math.nan, "status": status,
             })
     return pd.DataFrame(rows, columns=["crossing", "kpi", "n", "mean", "half_width", "half_width_pct", "status"])
-
-
-def _kpis(scenario: Scenario, rec: RunRecords) -> pd.DataFrame:
-    return rec.kpis if rec.kpis is not None else rec.summarise(scenario).kpis
 
 
 def _next_target(table: pd.DataFrame, done: int, slots: int, cap: int, precision_pct: float) -> int:
@@ -326,7 +316,7 @@ def replicate_to_precision(
                 on_batch(target)
             batch = _collect(runner, scenario, range(len(records), target), on_done)
             records += batch
-            per_rep += [_kpis(scenario, rec) for rec in batch]
+            per_rep += [rec.key_figures(scenario) for rec in batch]
             every = pd.concat(per_rep, ignore_index=True)
             for n in range(checked + 1, target + 1):
                 table = precision_table(every[every["replication"] < n], crossings, precision_pct)

@@ -299,7 +299,7 @@ def cumulative_figure(curves: pd.DataFrame, capacity: dict[tuple[str, str], pd.D
         trace.showlegend = flag
     buttons = [dict(label=CHANNEL_LABEL[ch], method="update",
                     args=[{"visible": [s == ch for s in shown_channel], "showlegend": legend[ch]}]) for ch in channels]
-    _date_axes(fig, rows, cols, clock, short=True)
+    _date_axes(fig, rows, cols, clock)
     note = f"mean of {replications} replications" if replications > 1 else "one replication"
     return _finish(fig, 360 * rows + 130, hovermode="x unified",
                    legend=dict(title_text=f"people ({note}): ", y=1.0, yanchor="top", yref="container"),
@@ -319,11 +319,10 @@ def _first_of_each(fig: go.Figure, visible: list[bool]) -> list[bool]:
     return flags
 
 
-def _date_axes(fig: go.Figure, rows: int, cols: int, clock: Clock, short: bool = False) -> None:
-    """Local date axes on every panel of a grid, titled on the bottom row only; ``short`` ticks for narrow panels."""
+def _date_axes(fig: go.Figure, rows: int, cols: int, clock: Clock) -> None:
+    """Local date axes on every panel of a grid (short ticks, for narrow panels), titled on the bottom row only."""
     axis = clock.axis()
-    if short:
-        axis["tickformatstops"] = SHORT_DATE_TICKS
+    axis["tickformatstops"] = SHORT_DATE_TICKS
     title = axis.pop("title")
     fig.update_xaxes(**axis)
     for col in range(1, cols + 1):
@@ -421,7 +420,7 @@ def throughput_figure(hourly: pd.DataFrame, capacity: dict[str, pd.DataFrame], c
             ), row=i + 1, col=col)
         fig.update_yaxes(title_text="throughput (people/h)", row=i + 1, col=1)
     fig.update_yaxes(rangemode="tozero")
-    _date_axes(fig, len(names), len(modes), clock, short=True)
+    _date_axes(fig, len(names), len(modes), clock)
     note = f"mean of {replications} replications" if replications > 1 else "one replication"
     return _finish(fig, 210 * len(names) + 150, bargap=0, hovermode="x unified",
                    legend=dict(title_text=f"{note}: ", y=1.0, yanchor="top", yref="container"), margin=dict(t=90))

@@ -23,6 +23,8 @@ __all__ = [
     "crossing_series_by_replication",
     "replication_kpis",
     "summarise_kpis",
+    "t_half_width",
+    "value_at",
     "queues_on_grid",
     "summarise_grid",
     "daily_crossings",
@@ -131,7 +133,8 @@ def _night_minutes(scenario: Scenario, hour: int = 3) -> np.ndarray:
     return np.array([t for t in np.arange(t0, scenario.horizon_min, 1440.0) if t >= 0])
 
 
-def _value_at(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
+def value_at(times: np.ndarray, values: np.ndarray, at: np.ndarray | float) -> np.ndarray:
+    """A right-continuous step function (``values`` from each of ``times`` on) at ``at``; zero before it starts."""
     idx = np.searchsorted(times, at, side="right") - 1
     return np.where(idx >= 0, values[np.clip(idx, 0, None)], 0.0)
 
@@ -204,7 +207,7 @@ def _queue_figures(series: pd.DataFrame, horizon: float, nights: np.ndarray) -> 
         "mean_queue_km": _area(t, km, horizon) / horizon,
         "queue_cleared_at": _cleared_at(t, waiting),
         "person_hours_waiting": _area(t, people, horizon) / 60.0,
-        "people_waiting_at_night_max": float(_value_at(t, people, nights).max()) if len(nights) else 0.0,
+        "people_waiting_at_night_max": float(value_at(t, people, nights).max()) if len(nights) else 0.0,
     }
 
 
@@ -250,6 +253,12 @@ def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataF
     return pd.DataFrame(rows, columns=["replication", "crossing", *KPI_UNITS])
 
 
+def t_half_width(x: np.ndarray, confidence: float = 0.95) -> float:
+    """Half-width of the t-interval for the mean of ``x`` (NaN for fewer than 2 values)."""
+    n = len(x)
+    return float(stats.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+
+
 def summarise_kpis(per_rep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Mean, sd, t-based confidence interval and 10th/90th percentiles of each figure across replications."""
     rows = []
@@ -260,7 +269,7 @@ def summarise_kpis(per_rep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFr
             n = len(x)
             mean = float(x.mean()) if n else math.nan
             sd = float(x.std(ddof=1)) if n > 1 else math.nan
-            half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)) if n > 1 else math.nan
+            half = t_half_width(x, confidence)
             rows.append({
                 "crossing": crossing, "kpi": kpi, "unit": unit, "n": n, "mean": mean, "sd": sd,
                 "ci95_low": mean - half, "ci95_high": mean + half,
@@ -285,7 +294,7 @@ def queues_on_grid(scenario: Scenario, queues: pd.DataFrame, grid_min: float | N
         t = s["time"].to_numpy()
         frame = {"replication": rep, "crossing": crossing, "time": grid}
         for col in ("queue_km", "vehicles_waiting", "people_waiting", "booths_open"):
-            frame[col] = _value_at(t, s[col].to_numpy(), grid)
+            frame[col] = value_at(t, s[col].to_numpy(), grid)
         frames.append(pd.DataFrame(frame))
     return pd.concat(frames, ignore_index=True)
 

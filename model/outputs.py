@@ -26,9 +26,14 @@ import tomli_w
 from .scenario import Scenario
 from .tables import Results, iso_strings
 
-__all__ = ["scenario_toml", "RunFolder", "write_results", "write_manifest", "write_table", "package_versions"]
+__all__ = ["scenario_toml", "scenario_sha256", "RunFolder", "write_results", "write_manifest", "write_table", "package_versions"]
 
 _PACKAGES = ["simpy", "numpy", "pandas", "plotly", "pydantic", "scipy", "tomli_w", "tqdm", "SALib", "dask", "distributed"]
+
+
+def scenario_sha256(toml_text: str) -> str:
+    """The hash that identifies a resolved scenario in manifests and reports."""
+    return hashlib.sha256(toml_text.encode("utf-8")).hexdigest()
 
 
 def scenario_toml(scenario: Scenario) -> str:
@@ -134,7 +139,7 @@ def write_results(
             "scenario": scenario.name,
             "seed": scenario.seed,
             "replications": results.replications,
-            "scenario_sha256": hashlib.sha256(toml_text.encode("utf-8")).hexdigest(),
+            "scenario_sha256": scenario_sha256(toml_text),
             "source": run_info.get("source"),
             "overrides": run_info.get("overrides", []),
             "workers": run_info.get("workers"),

@@ -158,6 +158,10 @@ class RunRecords:
         self.grid = queues_on_grid(scenario, self.queues, series=series)
         return self
 
+    def key_figures(self, scenario) -> pd.DataFrame:
+        """This replication's key figures (computed now if the records came straight from the engine)."""
+        return self.kpis if self.kpis is not None else self.summarise(scenario).kpis
+
     @classmethod
     def from_parties(cls, replication: int, parties: list[Party], buses: list[Party], queue_log: QueueLog,
                      stays: list[tuple[str, str, list[tuple]]] = ()) -> "RunRecords":

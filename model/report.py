@@ -13,7 +13,6 @@ manifest's ``scenario_sha256``.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import math
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from plotly.offline import get_plotlyjs
 
 from . import figures
 from .figures import NO_CROSSING, Clock, Event, crossing_colours
+from .outputs import scenario_sha256
 from .scenario import MODES, Scenario, load_scenario
 
 __all__ = ["write_report", "build_report", "read_run", "RunTables", "ReportError", "REQUIRED_FILES"]
@@ -456,7 +456,6 @@ class _Kpis:
             k.loc[times, col] = [run.local(v) if isinstance(v, str) and v else math.nan for v in k.loc[times, col]]
             k.loc[~times, col] = pd.to_numeric(k.loc[~times, col], errors="coerce")
         self.table = k.set_index(["crossing", "kpi"])
-        self.replications = run.replications
 
     def __contains__(self, key) -> bool:
         return key in self.table.index
@@ -638,7 +637,7 @@ def build_report(folder: str | Path) -> str:
     colours = crossing_colours([c.name for c in s.crossings])
     k = _Kpis(run)
     sections = _sections(run, colours, k)
-    sha = hashlib.sha256(run.scenario_text.encode("utf-8")).hexdigest()
+    sha = scenario_sha256(run.scenario_text)
     period = f"{run.local(s.start):%a %d %b %Y %H:%M} to {run.local(s.end):%a %d %b %Y %H:%M} ({run.zone_label})"
     nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _, _ in sections) + '<a href="#scenario">Scenario</a>'
     body = "".join(

@@ -430,9 +430,9 @@ def _attach_zone(node: Any, zone: ZoneInfo) -> Any:
     return node
 
 
-def _sorted_times(path: str, times: list[datetime], strict: bool = False) -> None:
+def _sorted_times(path: str, times: list[datetime]) -> None:
     for i in range(1, len(times)):
-        if times[i] < times[i - 1] or (strict and times[i] == times[i - 1]):
+        if times[i] < times[i - 1]:
             raise ScenarioError(
                 f"{path}[{i}]", times[i].isoformat(), f"must come after {times[i - 1].isoformat()} (in time order)"
             )

@@ -214,7 +214,7 @@ class Runner:
 
 def replication_table(scenario: Scenario, records: list[RunRecords]) -> pd.DataFrame:
     """Key figures per replication and crossing, as the workers computed them with each replication."""
-    return pd.concat([r.kpis if r.kpis is not None else r.summarise(scenario).kpis for r in records], ignore_index=True)
+    return pd.concat([r.key_figures(scenario) for r in records], ignore_index=True)
 
 
 summarise = summarise_with_dates  # key figures across replications, time figures as date-times

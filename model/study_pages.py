@@ -10,7 +10,6 @@ only the result tables, never the engine.
 
 from __future__ import annotations
 
-import hashlib
 import html
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +24,7 @@ from plotly.subplots import make_subplots
 from .capacity import CapacityResult
 from .figures import PALETTE, TEMPLATE
 from .metrics import KPI_UNITS
-from .outputs import RunFolder, scenario_toml, write_manifest, write_table
+from .outputs import RunFolder, scenario_sha256, scenario_toml, write_manifest, write_table
 from .scenario import Scenario
 from .sensitivity import SensitivityResult
 from .study import CompareResult, SweepResult, sweep_table
@@ -110,7 +109,7 @@ def write_study(
             (folder / name).parent.mkdir(exist_ok=True)
             (folder / name).write_text(text, encoding="utf-8")
             recorded[label] = {"file": name, "name": s.name, "seed": s.seed, "replications": s.replications,
-                               "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+                               "sha256": scenario_sha256(text)}
         for name, frame in tables.items():
             write_table(frame, folder / name)
         for name, text in pages.items():

@@ -91,7 +91,7 @@ def build_results(scenario: Scenario, records: list[RunRecords]) -> Results:
     stays = pd.concat([r.stays for r in records], ignore_index=True)
     for col in STAY_TIMES:
         stays[col] = to_datetimes(scenario, stays[col])
-    per_rep = pd.concat([r.kpis if r.kpis is not None else r.summarise(scenario).kpis for r in records], ignore_index=True)
+    per_rep = pd.concat([r.key_figures(scenario) for r in records], ignore_index=True)
     summary = summarise_with_dates(scenario, per_rep)
     grid = pd.concat([r.grid for r in records], ignore_index=True)
     grid_summary = summarise_grid(grid)

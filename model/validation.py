@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy import stats
 
 from .experiment import run_replications
-from .metrics import crossing_series, step_total
+from .metrics import crossing_series, step_total, t_half_width, value_at
 from .records import RunRecords
 from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 from .theory import fluid_queue, littles_law_by_crossing, mmc, step_area
@@ -190,11 +190,6 @@ def _queue_step(queues: pd.DataFrame, crossing: str, channel: str | None, column
     return t, v
 
 
-def _value_at(t: np.ndarray, v: np.ndarray, at: float) -> float:
-    i = int(np.searchsorted(t, at, side="right")) - 1
-    return float(v[i]) if i >= 0 else 0.0
-
-
 def target_value(target: Target, scenario: Scenario, parties: pd.DataFrame, queues: pd.DataFrame) -> float:
     """The statistic that measures ``target`` in one replication's minute-based tables."""
     k = target.kind
@@ -202,7 +197,7 @@ def target_value(target: Target, scenario: Scenario, parties: pd.DataFrame, queu
     if k in ("queue_km_at", "queue_vehicles_at"):
         column = "queue_km" if k == "queue_km_at" else "vehicles_waiting"
         t, v = _queue_step(queues, target.crossing, target.channel, column)
-        return _value_at(t, v, _local_minutes(scenario, target.at))
+        return float(value_at(t, v, _local_minutes(scenario, target.at)))
     if k in ("queue_vehicles_mean_between", "peak_queue_km_between"):
         a, b = (_local_minutes(scenario, x) for x in target.between)
         column = "vehicles_waiting" if k == "queue_vehicles_mean_between" else "queue_km"
@@ -210,7 +205,7 @@ def target_value(target: Target, scenario: Scenario, parties: pd.DataFrame, queu
         if k == "queue_vehicles_mean_between":
             return step_area(t, v, a, b) / (b - a)
         inside = v[(t >= a) & (t < b)]
-        return float(max(_value_at(t, v, a), inside.max() if len(inside) else 0.0))
+        return float(max(value_at(t, v, a), inside.max() if len(inside) else 0.0))
     if k == "wait_of_arrivals_between":
         a, b = (_local_minutes(scenario, x) for x in target.between)
         sel = where[(where["arrived_at"] >= a) & (where["arrived_at"] < b) & (where["outcome"] == "crossed") & ~where["walked"]]
@@ -239,7 +234,7 @@ def _mean_ci(x: np.ndarray) -> tuple[float, float, float]:
     mean = float(x.mean())
     if len(x) < 2:
         return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    half = t_half_width(x)
     return mean, mean - half, mean + half
 
 
@@ -537,8 +532,7 @@ def check_conservation(scenario: Scenario, records: list[RunRecords], step_min: 
                  "travelling_at_end": final["travelling"]}
         worst_outcome = max(worst_outcome, max(abs(float(outcome.get(k, 0)) - v) for k, v in pairs.items()))
         t, v = _queue_step(r.queues, "all", None, "people_waiting")
-        idx = np.searchsorted(t, at, side="right") - 1
-        in_series = np.where(idx >= 0, v[np.clip(idx, 0, None)], 0.0)
+        in_series = value_at(t, v, at)
         moved = r.parties[r.parties["first_crossing"] != r.parties["crossing"]]
         slack = party_states(moved, at)["travelling"] if len(moved) else np.zeros(len(at))
         gap = in_series - s["queued"]
