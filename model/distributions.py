@@ -5,21 +5,23 @@ A scenario writes a distribution as a small table, e.g.
 name of the field that holds it (``speed_kmh``, ``patience_h``). Each spec class
 validates its own numbers and knows its analytic mean and variance, so tests
 can compare sample moments against theory. ``make_sampler`` turns a spec into
-a :class:`Sampler` that owns a numpy Generator and draws in blocks, which keeps
-per-party draws cheap inside the event loop without changing the stream.
+a function that returns successive draws from a numpy Generator it owns,
+drawing in blocks, which keeps per-party draws cheap inside the event loop
+without changing the stream.
 """
 
 from __future__ import annotations
 
 import math
 from itertools import chain
-from typing import Annotated, Callable, Literal, Union
+from typing import Annotated, Callable, Literal, Union, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "DistributionSpec",
+    "FAMILIES",
     "Fixed",
     "Exponential",
     "Uniform",
@@ -205,10 +207,10 @@ class Discrete(_Spec):
         return rng.choice(np.asarray(self.values, dtype=float), size=n, p=self.probs)
 
 
-DistributionSpec = Annotated[
-    Union[Fixed, Exponential, Uniform, Triangular, Lognormal, Gamma, Discrete],
-    Field(discriminator="dist"),
-]
+_FAMILIES = (Fixed, Exponential, Uniform, Triangular, Lognormal, Gamma, Discrete)
+DistributionSpec = Annotated[Union[_FAMILIES], Field(discriminator="dist")]
+#: The names a scenario may give as ``dist``.
+FAMILIES: tuple[str, ...] = tuple(get_args(f.model_fields["dist"].annotation)[0] for f in _FAMILIES)
 
 
 def unit_mean_spec(dist: str, cv: float) -> _Spec:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .distributions import DistributionSpec, Fixed
+from .distributions import FAMILIES, DistributionSpec, Fixed
 
 __all__ = [
     "MODES",
@@ -652,7 +652,7 @@ def _format_loc(raw: dict, loc: tuple) -> str:
             out[-1:] = [f"{out[-1] if out else ''}[{name if name else part}]"]
             node = node[part] if isinstance(node, list) and part < len(node) else None
         else:
-            if part in {"fixed", "exponential", "uniform", "triangular", "lognormal", "gamma", "discrete"}:
+            if part in FAMILIES:
                 continue  # the discriminated-union tag pydantic adds to the path
             out.append(str(part))
             node = node.get(part) if isinstance(node, dict) else None
