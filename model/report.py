@@ -383,7 +383,7 @@ KPI_LABELS = {
     "people_gave_up": "people who gave up",
     "people_waiting_at_end": "people still waiting at the end (in a queue or for a bus)",
     "people_travelling_at_end": "people on the road at the end",
-    "people_waiting_for_bus_at_end": "of whom waiting for a bus",
+    "people_waiting_for_bus_at_end": "of those still waiting, at a bus stop",
     "parties_crossed": "parties crossed",
     "vehicles_crossed": "vehicles crossed",
     "people_diverted": "people who diverted to another crossing",
