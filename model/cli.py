@@ -24,16 +24,39 @@ from typing import Callable
 
 import pandas as pd
 
-from .experiment import (EXECUTORS, ExecutorError, PrecisionCheck, default_workers, open_executor, replicate_to_precision,
-                         run_replications)
-from .outputs import write_results, write_table
+from .analysis import KPI_UNITS, Results, build_results
+from .experiments import (
+    EXECUTORS,
+    ExecutorError,
+    PrecisionCheck,
+    Runner,
+    booth_variant,
+    check_crossing,
+    compare,
+    compare_table,
+    default_workers,
+    find_booths,
+    open_executor,
+    parse_parameters,
+    parse_vary,
+    question,
+    replicate_to_precision,
+    run_replications,
+    sample_size,
+    sensitivity,
+    sweep,
+    sweep_table,
+)
+from .report import (
+    capacity_page,
+    compare_page,
+    sensitivity_page,
+    sweep_page,
+    write_results,
+    write_study,
+    write_table,
+)
 from .scenario import Scenario, ScenarioError, load_scenario
-from .tables import Results, build_results
-from .capacity import booth_variant, find_booths, question
-from .metrics import KPI_UNITS
-from .sensitivity import parse_parameters, sample_size, sensitivity
-from .study import Runner, check_crossing, compare, compare_table, parse_vary, sweep, sweep_table
-from .study_pages import capacity_page, compare_page, sensitivity_page, sweep_page, write_study
 
 __all__ = ["main", "DEFAULT_SCENARIO"]
 
@@ -471,7 +494,8 @@ def add_validate_options(p: argparse.ArgumentParser) -> None:
 
 def cmd_validate(args) -> int:
     """Run the verification and validation suite; exit 1 if any check fails."""
-    from .validation import run_suite, write_validation
+    from .experiments import run_suite
+    from .report import write_validation
 
     suite = run_suite(args.scenario, quick=args.quick, workers=args.workers or default_workers())
     folder = write_validation(suite, args.out)

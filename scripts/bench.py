@@ -42,10 +42,11 @@ import simpy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.experiment import run_replications  # noqa: E402
+from model import run_replication
+from model.analysis.tables import build_results  # noqa: E402
+from model.engine import Surge  # noqa: E402
+from model.experiments.replications import run_replications  # noqa: E402
 from model.scenario import Scenario, load_scenario  # noqa: E402
-from model.simulation import Surge, run_replication  # noqa: E402
-from model.tables import build_results  # noqa: E402
 
 DEFAULT = ROOT / "params" / "kharkiv_2022.toml"
 MMC = ROOT / "params" / "mmc_example.toml"
@@ -108,7 +109,7 @@ def cost_per_party(rounds: int = 9) -> None:
         loop.append(t / customers)
         for name, s in scenarios:
             t, rec = best_of(1, lambda: Surge(s, 0).run(), time.process_time)
-            parties[name] = len(rec.parties)
+            parties[name] = len(rec.parties["party_id"])
             engine[name].append(t / parties[name])
             t, _ = best_of(1, lambda: run_replication(s, 0), time.process_time)
             replication[name].append(t / parties[name])

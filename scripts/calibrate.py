@@ -47,10 +47,10 @@ from scipy.optimize import minimize, minimize_scalar
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.arrivals import rate_curve  # noqa: E402
-from model.experiment import run_replications  # noqa: E402
+from model.engine.arrivals import rate_curve  # noqa: E402
+from model.experiments.calibration import calibration_table, load_targets  # noqa: E402
+from model.experiments.replications import run_replications  # noqa: E402
 from model.scenario import apply_overrides, read_scenario_dict, scenario_from_dict  # noqa: E402
-from model.validation import calibration_table, load_targets  # noqa: E402
 
 SCENARIO = ROOT / "params" / "kharkiv_2022.toml"
 TARGETS = ROOT / "params" / "kharkiv_2022.targets.toml"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.arrivals import rate_curve, sample_departures
+from model.engine.arrivals import rate_curve, sample_departures
 from tests.conftest import tiny_scenario
 
 H = 60.0

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from model.simulation import run_replication
+from model import run_replication
 from tests.conftest import tiny_scenario
 
 FIXED0 = {"dist": "fixed", "value": 0.0}
@@ -215,7 +215,7 @@ def test_timetabled_buses_leave_at_their_times():
 
 def test_initial_queue_draws_its_own_patience_not_a_copy_of_the_departures():
     """Parties already queued and parties leaving later draw patience from separate streams."""
-    from model.simulation import Surge
+    from model.engine import Surge
 
     s = tiny_scenario(crossings=[{"name": "X", "initial_queue": {"origin": "A", "car": 10}}],
                       behaviour={"car": {"patience_h": {"dist": "exponential", "mean": 5.0}, "renege": {"give_up": 1.0}}})

@@ -7,7 +7,7 @@ order) and fixed service times, so the expected time-stamps are known exactly.
 import numpy as np
 import pytest
 
-from model.simulation import run_replication
+from model import run_replication
 from tests.conftest import tiny_scenario
 
 
@@ -110,8 +110,8 @@ def test_random_closures_stop_service_for_their_windows():
     # with no closure the 300 two-minute services end at 600 min; each closure before then delays them
     assert parties["crossed_at"].max() > 600 + 25
     starts = parties["service_start_at"].to_numpy()
-    from model.crossing import random_closure_windows
-    from model.streams import StreamId, stream
+    from model.engine.crossing import random_closure_windows
+    from model.engine.streams import StreamId, stream
     windows = random_closure_windows(s.crossings[0], s.horizon_min, stream(s.seed, 0, StreamId.RANDOM_CLOSURES, "X"))
     for a, b in windows:
         assert not ((starts > a + 1e-9) & (starts < b - 1e-9)).any()

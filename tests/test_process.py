@@ -3,7 +3,7 @@
 import pytest
 import simpy
 
-from model.process import start
+from model.engine.process import start
 
 
 def test_starts_after_the_delay_and_resumes_with_event_values():

@@ -9,8 +9,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from model import run_replication
 from model.scenario import merge_scenarios, scenario_from_dict
-from model.simulation import run_replication
 from tests.conftest import TINY
 
 FIXED = lambda v: {"dist": "fixed", "value": v}  # noqa: E731

@@ -11,13 +11,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import PARAMS, TINY, tiny_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import PARAMS, TINY, tiny_scenario
-from model.arrivals import sample_departures
+from model import run_replication
+from model.analysis.key_figures import KPI_UNITS, summarise_kpis
 from model.cli import main
-from model.experiment import (
+from model.engine.arrivals import sample_departures
+from model.experiments.replications import (
     FIRST_CHECK,
     ExecutorError,
     precision_table,
@@ -25,10 +27,8 @@ from model.experiment import (
     run_replications,
     simulate,
 )
-from model.metrics import KPI_UNITS, summarise_kpis
-from model.outputs import scenario_toml, write_results
+from model.report.run_folder import scenario_toml, write_results
 from model.scenario import load_scenario, merge_scenarios, scenario_from_dict
-from model.simulation import run_replication
 
 ONE_CROSSING = PARAMS / "one_crossing_constant.toml"
 DEFAULT = PARAMS / "kharkiv_2022.toml"

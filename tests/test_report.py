@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from model.cli import main
-from model.report import REQUIRED_FILES, capacity_steps, read_run
+from model.report.run_report import REQUIRED_FILES, capacity_steps, read_run
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE_IDS = ["figure-queues", "figure-cumulative", "figure-wait-distribution", "figure-wait-by-hour",
@@ -89,7 +89,8 @@ def test_capacity_is_booths_times_service_rate(run_folder):
 def test_headline_counts_each_person_not_crossed_once(tmp_path):
     """People left at a bus stop are among those waiting at the end; the headline must not add them twice."""
     from conftest import tiny_scenario
-    from model.outputs import scenario_toml
+
+    from model.report.run_folder import scenario_toml
 
     scenario = tiny_scenario(
         origins=[{"name": "A", "people": 400, "mode_split": {"car": 0.0, "bus": 1.0},

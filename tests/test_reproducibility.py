@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from model import load_scenario, simulate
-from model.outputs import RunFolder
+from model.report.run_folder import RunFolder
 from model.scenario import scenario_from_dict
 from tests.conftest import PARAMS, ROOT, tiny_scenario
 

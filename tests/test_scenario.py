@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from model.outputs import scenario_toml
+from model.report.run_folder import scenario_toml
 from model.scenario import load_scenario, scenario_from_dict
 from tests.conftest import PARAMS, ROOT
 

@@ -15,13 +15,12 @@ import shutil
 import numpy as np
 import pytest
 
-from model.capacity import booth_variant, find_booths, first_feasible, question
 from model.cli import main
-from model.outputs import scenario_toml
+from model.experiments.capacity import booth_variant, find_booths, first_feasible, question
+from model.experiments.sensitivity import parse_parameters, sensitivity
+from model.experiments.studies import Runner, compare, compare_table, difference_summary, parse_vary, sweep, variant
+from model.report.run_folder import scenario_toml
 from model.scenario import ScenarioError, load_scenario, read_scenario_dict
-from model.sensitivity import parse_parameters, sensitivity
-from model.study import Runner, compare, compare_table, difference_summary, parse_vary, sweep, variant
-
 from tests.conftest import PARAMS, tiny_scenario
 
 

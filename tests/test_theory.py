@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import tiny_scenario
-from model.experiment import run_replications
-from model.simulation import run_replication
-from model.theory import erlang_b, erlang_c, fluid_queue, littles_law, littles_law_by_crossing, mmc
-from model.validation import (
+
+from model import run_replication
+from model.analysis.key_figures import crossing_series
+from model.analysis.theory import erlang_b, erlang_c, fluid_queue, littles_law, littles_law_by_crossing, mmc
+from model.experiments.checks import (
     FLUID_CASE,
     MMcCase,
     _mmc_measures,
@@ -21,7 +21,7 @@ from model.validation import (
     fluid_scenario,
     mmc_scenario,
 )
-from model.metrics import crossing_series
+from model.experiments.replications import run_replications
 
 
 def erlang_c_direct(c: int, a: float) -> float:

@@ -10,23 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import PARAMS, ROOT, tiny_scenario
-from model.experiment import run_replications
+
+from model import run_replication
+from model.experiments.calibration import Target, calibration_table, load_targets, target_value, targets_path_for
+from model.experiments.checks import STATES, check_conservation, check_little, fluid_scenario, party_states
+from model.experiments.replications import run_replications
 from model.scenario import ScenarioError, load_scenario
-from model.simulation import run_replication
-from model.validation import (
-    STATES,
-    Target,
-    calibration_table,
-    check_conservation,
-    check_little,
-    fluid_scenario,
-    load_targets,
-    party_states,
-    target_value,
-    targets_path_for,
-)
 
 DEFAULT = PARAMS / "kharkiv_2022.toml"
 

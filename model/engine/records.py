@@ -1,11 +1,11 @@
-"""What a replication records: the party log and the exact queue series.
+"""What a replication records: the party log, the stays in queues and the exact queue series.
 
 Records are kept apart from the logic. During the run, :class:`QueueLog`
 appends one flat tuple at every change of a queue; parties carry their own
-time-stamps. At the end :class:`RunRecords` turns both into compact
-DataFrames with times in minutes from the scenario start, which is what
-worker processes send back. Converting minutes to real date-times is left to
-the tables layer.
+time-stamps. At the end :class:`RunRecords` holds all three as numpy columns
+(one array per field) with times in minutes from the scenario start: what the
+engine hands over. Turning them into tables and figures is the analysis
+layer's work.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 import numpy as np
-import pandas as pd
 
 from .entities import Party
 
-__all__ = ["QueueLog", "RunRecords", "PARTY_COLUMNS", "QUEUE_COLUMNS", "STAY_COLUMNS"]
+__all__ = ["QueueLog", "RunRecords", "Columns", "PARTY_COLUMNS", "PARTY_TIMES", "QUEUE_COLUMNS", "STAY_COLUMNS", "STAY_TIMES"]
+
+#: One table as numpy columns, in table order (the ``replication`` column is left to the reader).
+Columns = dict[str, np.ndarray]
 
 #: Columns of the party log, in order (times in minutes here, date-times in the tables).
 PARTY_COLUMNS = [
@@ -65,10 +67,10 @@ class QueueLog:
             pool.busy,
         ))
 
-    def frame(self, replication: int) -> pd.DataFrame:
-        """The series as a table sorted by crossing, channel and time, one row per instant."""
+    def columns(self) -> Columns:
+        """The series sorted by crossing, channel and time, one row per instant (empty: no columns)."""
         if not self.rows:
-            return pd.DataFrame(columns=QUEUE_COLUMNS)
+            return {}
         n = len(self.rows)
         key, time, parties, people, booths, busy = (
             np.fromiter(c, dtype=d, count=n) for c, d in zip(zip(*self.rows), (np.int64, float, np.int64, np.int64, np.int64, np.int64))
@@ -85,8 +87,7 @@ class QueueLog:
         keep, key = order[last], key[last]
         parties = parties[keep]
         channel = channel_of[key]
-        return pd.DataFrame({
-            "replication": replication,
+        return {
             "crossing": np.array(self.crossings, dtype=object)[crossing_of[key]],
             "channel": channel,
             "time": time[last].astype(float),
@@ -95,7 +96,7 @@ class QueueLog:
             "queue_km": parties * km_of[key],
             "booths_open": booths[keep],
             "in_service": busy[keep],
-        })
+        }
 
 
 def _copy_bus_record(bus: Party) -> None:
@@ -107,12 +108,12 @@ def _copy_bus_record(bus: Party) -> None:
         g.walked, g.inspected = bus.walked, bus.inspected
 
 
-def _stay_frame(replication: int, stays: list[tuple[str, str, list[tuple]]]) -> pd.DataFrame:
+def _stay_columns(stays: list[tuple[str, str, list[tuple]]]) -> Columns:
     """The stays, given per queue as (crossing, channel, [(party id, joined, left, how), ...]), as one
-    table in order of joining (then party, crossing, channel)."""
+    table in order of joining (then party, crossing, channel); empty: no columns."""
     rows = [row for _, _, queue in stays for row in queue]
     if not rows:
-        return pd.DataFrame(columns=STAY_COLUMNS)
+        return {}
     party_id, joined_at, left_at, how = zip(*rows)
     n = len(rows)
     queue_of_row = np.repeat(np.arange(len(stays)), [len(queue) for _, _, queue in stays])
@@ -122,45 +123,25 @@ def _stay_frame(replication: int, stays: list[tuple[str, str, list[tuple]]]) -> 
     joined_at = np.fromiter(joined_at, dtype=float, count=n)
     order = np.lexsort((rank, party_id, joined_at))
     rank = rank[order]
-    return pd.DataFrame({
-        "replication": replication,
+    return {
         "party_id": party_id[order],
         "crossing": np.array([c for c, _ in names], dtype=object)[rank],
         "channel": np.array([m for _, m in names], dtype=object)[rank],
         "joined_at": joined_at[order],
         "left_at": np.fromiter(left_at, dtype=float, count=n)[order],
         "how": np.array(how, dtype=object)[order],
-    })
+    }
 
 
 @dataclass
 class RunRecords:
-    """The compact result of one replication (times in minutes from the start).
-
-    ``kpis`` and ``grid`` are this replication's key figures and resampled queue
-    series; computing them where the replication ran lets worker processes
-    share that work too.
-    """
+    """What one replication hands over: the party log, the stays and the queue series as numpy
+    columns (times in minutes from the start; a table with no rows has no columns)."""
 
     replication: int
-    parties: pd.DataFrame
-    queues: pd.DataFrame
-    stays: pd.DataFrame | None = None
-    kpis: pd.DataFrame | None = None
-    grid: pd.DataFrame | None = None
-
-    def summarise(self, scenario) -> "RunRecords":
-        """Fill ``kpis`` and ``grid`` from the tables (pure functions of :mod:`model.metrics`)."""
-        from .metrics import crossing_series_by_replication, queues_on_grid, replication_kpis
-
-        series = crossing_series_by_replication(scenario, self.queues)
-        self.kpis = replication_kpis(scenario, self.parties, self.queues, series)
-        self.grid = queues_on_grid(scenario, self.queues, series=series)
-        return self
-
-    def key_figures(self, scenario) -> pd.DataFrame:
-        """This replication's key figures (computed now if the records came straight from the engine)."""
-        return self.kpis if self.kpis is not None else self.summarise(scenario).kpis
+    parties: Columns
+    queues: Columns
+    stays: Columns
 
     @classmethod
     def from_parties(cls, replication: int, parties: list[Party], buses: list[Party], queue_log: QueueLog,
@@ -175,9 +156,8 @@ class RunRecords:
         values = dict(zip(fields, zip(*map(attrgetter(*fields), parties)))) if parties else {f: () for f in fields}
         col = {f: np.array(values[f], dtype=object) for f in text}
         col.update({f: np.fromiter(values[f], dtype=dtype, count=n) for f, dtype in numbers.items()})
-        df = pd.DataFrame({
+        parties = {
             "party_id": col["id"],
-            "replication": replication,
             "origin": col["origin"],
             "mode": col["travel_mode"],
             "people": col["people"],
@@ -193,7 +173,6 @@ class RunRecords:
             "inspected": col["inspected"],
             "initial": col["initial"],
             "bus_id": col["bus_id"],
-        })
-        assert list(df.columns) == PARTY_COLUMNS
-        return cls(replication, df, queue_log.frame(replication), _stay_frame(replication, stays))
+        }
+        return cls(replication, parties, queue_log.columns(), _stay_columns(stays))
 

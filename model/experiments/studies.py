@@ -28,11 +28,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .experiment import run_on, run_replications
-from .metrics import KPI_UNITS, TIME_KPIS, summarise_grid, summarise_kpis
-from .records import RunRecords
-from .scenario import Scenario, ScenarioError, apply_overrides, scenario_from_dict
-from .tables import summarise_with_dates, to_datetimes
+from ..analysis import (
+    KPI_UNITS,
+    TIME_KPIS,
+    ReplicationResult,
+    summarise_grid,
+    summarise_kpis,
+    summarise_with_dates,
+    to_datetimes,
+)
+from ..scenario import Scenario, ScenarioError, apply_overrides, scenario_from_dict
+from .replications import run_on, run_replications
 
 __all__ = [
     "KEY_KPIS",
@@ -191,12 +197,12 @@ class Runner:
     workers: int = 1
     executor: str | None = None
     scheduler: str | None = None
-    on_done: Callable[[RunRecords], None] | None = None
+    on_done: Callable[[ReplicationResult], None] | None = None
     session: Any = None  # an executor from open_executor, kept open across scenarios; None: one per call
 
-    def records(self, scenario: Scenario, each: Callable[[RunRecords], None] | None = None) -> list[RunRecords]:
+    def records(self, scenario: Scenario, each: Callable[[ReplicationResult], None] | None = None) -> list[ReplicationResult]:
         """Every replication of ``scenario``, sorted by replication number; ``each`` sees each as it finishes."""
-        def done(rec: RunRecords) -> None:
+        def done(rec: ReplicationResult) -> None:
             if each:
                 each(rec)
             if self.on_done:
@@ -212,9 +218,9 @@ class Runner:
         return replication_table(scenario, self.records(scenario))
 
 
-def replication_table(scenario: Scenario, records: list[RunRecords]) -> pd.DataFrame:
+def replication_table(scenario: Scenario, records: list[ReplicationResult]) -> pd.DataFrame:
     """Key figures per replication and crossing, as the workers computed them with each replication."""
-    return pd.concat([r.key_figures(scenario) for r in records], ignore_index=True)
+    return pd.concat([r.kpis for r in records], ignore_index=True)
 
 
 summarise = summarise_with_dates  # key figures across replications, time figures as date-times

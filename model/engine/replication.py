@@ -21,16 +21,16 @@ from typing import Callable
 import numpy as np
 import simpy
 
+from ..scenario import MODES, BusService, Origin, Route, Scenario, haversine_km
 from .arrivals import party_sizes, sample_departures
 from .crossing import BoothPool, CrossingPost, random_closure_windows
-from .distributions import Uniform, make_sampler, unit_mean_spec
 from .entities import Party
 from .process import start
 from .records import QueueLog, RunRecords
-from .scenario import MODES, BusService, Origin, Route, Scenario, haversine_km
+from .samplers import UNIT_UNIFORM, draw, make_sampler, unit_mean_spec
 from .streams import StreamId, stream
 
-__all__ = ["run_replication", "Surge"]
+__all__ = ["simulate_replication", "Surge"]
 
 log = logging.getLogger(__name__)
 INF = math.inf
@@ -125,10 +125,10 @@ class Surge:
                 pool.service_factor = make_sampler(
                     unit_mean_spec(pool.service.dist, pool.service.cv), stream(seed, replication, StreamId.SERVICE, c.name, mode)
                 )
-        self.draw_renege = make_sampler(_UNIT_UNIFORM, stream(seed, replication, StreamId.RENEGING, "renege"))
-        self.draw_inspect = make_sampler(_UNIT_UNIFORM, stream(seed, replication, StreamId.INSPECTION_DRAW, "inspect"))
+        self.draw_renege = make_sampler(UNIT_UNIFORM, stream(seed, replication, StreamId.RENEGING, "renege"))
+        self.draw_inspect = make_sampler(UNIT_UNIFORM, stream(seed, replication, StreamId.INSPECTION_DRAW, "inspect"))
         self.choice_uniform = {
-            o.name: make_sampler(_UNIT_UNIFORM, stream(seed, replication, StreamId.CHOICE, o.name)) for o in scenario.origins
+            o.name: make_sampler(UNIT_UNIFORM, stream(seed, replication, StreamId.CHOICE, o.name)) for o in scenario.origins
         }
         self.inspection_time = {
             c.name: make_sampler(c.inspection.time_h, stream(seed, replication, StreamId.INSPECTION_TIME, c.name))
@@ -342,11 +342,11 @@ class Surge:
                 continue
             b = self.scenario.behaviour.mode(mode)
             if b.patience_h is not None:
-                patience[mask] = b.patience_h.draw(stream(seed, rep, StreamId.PATIENCE, origin.name, mode, *group), count) * 60.0
+                patience[mask] = draw(b.patience_h, stream(seed, rep, StreamId.PATIENCE, origin.name, mode, *group), count) * 60.0
             if b.balk_queue_km is not None:
-                balk_km[mask] = b.balk_queue_km.draw(stream(seed, rep, StreamId.BALKING, origin.name, mode, *group), count)
+                balk_km[mask] = draw(b.balk_queue_km, stream(seed, rep, StreamId.BALKING, origin.name, mode, *group), count)
             if b.balk_queue_people is not None:
-                balk_people[mask] = b.balk_queue_people.draw(stream(seed, rep, StreamId.BALKING, origin.name, mode, "people", *group), count)
+                balk_people[mask] = draw(b.balk_queue_people, stream(seed, rep, StreamId.BALKING, origin.name, mode, "people", *group), count)
         return patience, balk_km, balk_people
 
     def _release_departures(self):
@@ -487,7 +487,6 @@ class Surge:
 
 _RELEASE_BATCH = 64
 _NO_REPORT: dict[tuple[str, str], float] = {}
-_UNIT_UNIFORM = Uniform(dist="uniform", low=0.0, high=1.0)
 
 
 def _logit_weights(costs_h: list[float], scale: float) -> list[float]:
@@ -510,6 +509,6 @@ def _pick(weights: list[float], u: float) -> int:
     return len(weights) - 1
 
 
-def run_replication(scenario: Scenario, replication: int = 0) -> RunRecords:
-    """Simulate one replication of ``scenario`` and summarise it; streams depend on (seed, replication) only."""
-    return Surge(scenario, replication).run().summarise(scenario)
+def simulate_replication(scenario: Scenario, replication: int = 0) -> RunRecords:
+    """Simulate one replication of ``scenario``; its streams depend on (seed, replication) only."""
+    return Surge(scenario, replication).run()

@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .scenario import MODES, Scenario
+from ..scenario import MODES, Scenario
 
 __all__ = [
     "Event",

@@ -22,8 +22,9 @@ from typing import Callable
 import numpy as np
 import simpy
 
+from ..scenario import MODES, Crossing, Scenario
 from .entities import INF, Party
-from .scenario import MODES, Crossing, Scenario
+from .samplers import draw
 
 __all__ = ["Ticket", "BoothPool", "CrossingPost", "merge_windows", "random_closure_windows"]
 
@@ -232,5 +233,5 @@ def random_closure_windows(spec: Crossing, horizon_min: float, rng) -> list[tupl
         return []
     n = rng.poisson(rc.per_day * horizon_min / 1440.0)
     starts = np.sort(rng.uniform(0.0, horizon_min, n))
-    hours = rc.duration_h.draw(rng, n)
+    hours = draw(rc.duration_h, rng, n)
     return [(float(s), float(s + 60.0 * h)) for s, h in zip(starts, hours)]

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scenario import MODES, Origin, Scenario
+from ..scenario import MODES, Origin, Scenario
+from .samplers import draw
 from .streams import StreamId, stream
 
 __all__ = ["RateCurve", "rate_curve", "sample_departures", "Departures", "party_sizes"]
@@ -158,7 +159,7 @@ class Departures:
 
 def party_sizes(sizes_spec, rng: np.random.Generator, n: int) -> np.ndarray:
     """Whole people per party, at least one."""
-    return np.maximum(1, np.rint(sizes_spec.draw(rng, n))).astype(np.int64)
+    return np.maximum(1, np.rint(draw(sizes_spec, rng, n))).astype(np.int64)
 
 
 def sample_departures(scenario: Scenario, origin: Origin, replication: int) -> Departures:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .metrics import TIME_KPIS, daily_crossings, summarise_grid, summarise_kpis
-from .records import PARTY_TIMES, STAY_TIMES, RunRecords
-from .scenario import Scenario
+from ..engine import PARTY_TIMES, STAY_TIMES
+from ..scenario import Scenario
+from .key_figures import TIME_KPIS, daily_crossings, summarise_grid, summarise_kpis
+from .replication import ReplicationResult
 
 __all__ = ["Results", "build_results", "summarise_with_dates", "to_datetimes", "iso_strings"]
 
@@ -83,7 +84,7 @@ def summarise_with_dates(scenario: Scenario, per_rep: pd.DataFrame) -> pd.DataFr
     return out
 
 
-def build_results(scenario: Scenario, records: list[RunRecords]) -> Results:
+def build_results(scenario: Scenario, records: list[ReplicationResult]) -> Results:
     """Join the replications (in replication order) and compute every table."""
     records = sorted(records, key=lambda r: r.replication)
     parties_min = pd.concat([r.parties for r in records], ignore_index=True)
@@ -91,7 +92,7 @@ def build_results(scenario: Scenario, records: list[RunRecords]) -> Results:
     stays = pd.concat([r.stays for r in records], ignore_index=True)
     for col in STAY_TIMES:
         stays[col] = to_datetimes(scenario, stays[col])
-    per_rep = pd.concat([r.key_figures(scenario) for r in records], ignore_index=True)
+    per_rep = pd.concat([r.kpis for r in records], ignore_index=True)
     summary = summarise_with_dates(scenario, per_rep)
     grid = pd.concat([r.grid for r in records], ignore_index=True)
     grid_summary = summarise_grid(grid)

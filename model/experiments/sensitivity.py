@@ -23,9 +23,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .metrics import KPI_UNITS
-from .scenario import Scenario, ScenarioError
-from .study import Runner, check_crossing, current_value, variant
+from ..analysis import KPI_UNITS
+from ..scenario import Scenario, ScenarioError
+from .studies import Runner, check_crossing, current_value, variant
 
 __all__ = ["Parameter", "SensitivityResult", "parse_parameters", "sample_size", "sensitivity"]
 

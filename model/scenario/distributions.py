@@ -1,20 +1,16 @@
-"""Probability distributions: specs held as data in the scenario, samplers in code.
+"""Probability distributions as scenario data: the spec of each family, validated, with its moments.
 
 A scenario writes a distribution as a small table, e.g.
 ``{dist = "lognormal", mean = 12.0, cv = 0.5}``. The unit is carried by the
 name of the field that holds it (``speed_kmh``, ``patience_h``). Each spec class
 validates its own numbers and knows its analytic mean and variance, so tests
-can compare sample moments against theory. ``make_sampler`` turns a spec into
-a function that returns successive draws from a numpy Generator it owns,
-drawing in blocks, which keeps per-party draws cheap inside the event loop
-without changing the stream.
+can compare sample moments against theory. Drawing from a spec is the
+engine's work (:mod:`model.engine.samplers`).
 """
 
 from __future__ import annotations
 
-import math
-from itertools import chain
-from typing import Annotated, Callable, Literal, Union, get_args
+from typing import Annotated, Literal, Union, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -29,8 +25,6 @@ __all__ = [
     "Lognormal",
     "Gamma",
     "Discrete",
-    "make_sampler",
-    "unit_mean_spec",
 ]
 
 
@@ -43,9 +37,6 @@ class _Spec(BaseModel):
 
     @property
     def variance(self) -> float:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -63,8 +54,6 @@ class Fixed(_Spec):
     def variance(self) -> float:
         return 0.0
 
-    def draw(self, rng, n):
-        return np.full(n, self.value, dtype=float)
 
 
 class Exponential(_Spec):
@@ -81,8 +70,6 @@ class Exponential(_Spec):
     def variance(self) -> float:
         return self.mean_value**2
 
-    def draw(self, rng, n):
-        return rng.exponential(self.mean_value, n)
 
 
 class Uniform(_Spec):
@@ -106,8 +93,6 @@ class Uniform(_Spec):
     def variance(self) -> float:
         return (self.high - self.low) ** 2 / 12
 
-    def draw(self, rng, n):
-        return rng.uniform(self.low, self.high, n)
 
 
 class Triangular(_Spec):
@@ -135,8 +120,6 @@ class Triangular(_Spec):
         a, c, b = self.low, self.mode, self.high
         return (a * a + b * b + c * c - a * b - a * c - b * c) / 18
 
-    def draw(self, rng, n):
-        return rng.triangular(self.low, self.mode, self.high, n)
 
 
 class _MeanCv(_Spec):
@@ -159,10 +142,6 @@ class Lognormal(_MeanCv):
 
     dist: Literal["lognormal"]
 
-    def draw(self, rng, n):
-        sigma2 = math.log1p(self.cv**2)
-        mu = math.log(self.mean_value) - sigma2 / 2
-        return rng.lognormal(mu, math.sqrt(sigma2), n)
 
 
 class Gamma(_MeanCv):
@@ -170,9 +149,6 @@ class Gamma(_MeanCv):
 
     dist: Literal["gamma"]
 
-    def draw(self, rng, n):
-        shape = 1.0 / self.cv**2
-        return rng.gamma(shape, self.mean_value / shape, n)
 
 
 class Discrete(_Spec):
@@ -203,37 +179,9 @@ class Discrete(_Spec):
         v = np.asarray(self.values)
         return float(np.dot(v * v, self.probs) - self.mean**2)
 
-    def draw(self, rng, n):
-        return rng.choice(np.asarray(self.values, dtype=float), size=n, p=self.probs)
 
 
 _FAMILIES = (Fixed, Exponential, Uniform, Triangular, Lognormal, Gamma, Discrete)
 DistributionSpec = Annotated[Union[_FAMILIES], Field(discriminator="dist")]
 #: The names a scenario may give as ``dist``.
 FAMILIES: tuple[str, ...] = tuple(get_args(f.model_fields["dist"].annotation)[0] for f in _FAMILIES)
-
-
-def unit_mean_spec(dist: str, cv: float) -> _Spec:
-    """A spec of family ``dist`` scaled to mean 1, used to multiply a party's mean service time."""
-    if dist == "fixed":
-        return Fixed(dist="fixed", value=1.0)
-    if dist == "exponential":
-        return Exponential(dist="exponential", mean=1.0)
-    if dist == "lognormal":
-        return Lognormal(dist="lognormal", mean=1.0, cv=cv)
-    if dist == "gamma":
-        return Gamma(dist="gamma", mean=1.0, cv=cv)
-    if dist == "uniform":
-        half = min(cv * math.sqrt(3.0), 1.0)
-        return Uniform(dist="uniform", low=1.0 - half, high=1.0 + half)
-    raise ValueError(f"unknown service-time family {dist!r}")
-
-
-def make_sampler(spec: _Spec, rng: np.random.Generator, block: int = 512) -> Callable[[], float]:
-    """A function that returns the next draw of ``spec`` from ``rng``, its own stream.
-
-    Drawing one value at a time from numpy costs microseconds; this draws
-    blocks of ``block`` values and hands them out one by one (the same sequence,
-    far faster: the returned function is an iterator's C-level ``__next__``).
-    """
-    return chain.from_iterable(iter(lambda: spec.draw(rng, block).tolist(), None)).__next__

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .metrics import crossing_series
+from .key_figures import crossing_series
 
 __all__ = [
     "erlang_b",

@@ -24,10 +24,10 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
+from ..scenario import MODES, Scenario, load_scenario
 from . import figures
 from .figures import NO_CROSSING, Clock, Event, crossing_colours
-from .outputs import scenario_sha256
-from .scenario import MODES, Scenario, load_scenario
+from .run_folder import scenario_sha256
 
 __all__ = ["write_report", "build_report", "read_run", "RunTables", "ReportError", "REQUIRED_FILES"]
 

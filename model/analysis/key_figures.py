@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .scenario import MODES, Scenario
+from ..scenario import MODES, Scenario, ScenarioError
 
 __all__ = [
+    "queue_step",
+    "mean_ci",
     "step_total",
     "crossing_series",
     "crossing_series_by_replication",
@@ -108,6 +110,18 @@ def crossing_series(queues: pd.DataFrame, columns=SERIES_COLUMNS) -> pd.DataFram
     channel = queues["channel"].to_numpy(dtype=object)
     time, values = queues["time"].to_numpy(dtype=float), queues[columns].to_numpy(dtype=float)
     return _series_frame(step_total([(time[here], values[here]) for here in (channel == c for c in pd.unique(channel))]), columns)
+
+
+def queue_step(queues: pd.DataFrame, crossing: str, channel: str | None, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """The step series (times, values) of ``column`` at ``crossing`` (or ``all``), one channel or all summed."""
+    q = queues if crossing == "all" else queues[queues["crossing"] == crossing]
+    if channel is not None:
+        q = q[q["channel"] == channel]
+    if q.empty:
+        raise ScenarioError("target crossing/channel", f"{crossing}/{channel}", "has no queue in this scenario")
+    frames = [crossing_series(g, columns=(column,)) for _, g in q.groupby("crossing", sort=True)]
+    t, v = step_total([(f["time"].to_numpy(), f[column].to_numpy()) for f in frames])
+    return t, v
 
 
 def _area(times: np.ndarray, values: np.ndarray, horizon: float) -> float:
@@ -257,6 +271,18 @@ def t_half_width(x: np.ndarray, confidence: float = 0.95) -> float:
     """Half-width of the t-interval for the mean of ``x`` (NaN for fewer than 2 values)."""
     n = len(x)
     return float(stats.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+
+
+def mean_ci(x: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% t-interval of the non-NaN values of ``x`` (NaN where too few)."""
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, math.nan, math.nan
+    half = t_half_width(x)
+    return mean, mean - half, mean + half
 
 
 def summarise_kpis(per_rep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:

@@ -23,8 +23,8 @@ from typing import Any, Callable
 import pandas as pd
 import tomli_w
 
-from .scenario import Scenario
-from .tables import Results, iso_strings
+from ..analysis import Results, iso_strings
+from ..scenario import Scenario
 
 __all__ = ["scenario_toml", "scenario_sha256", "RunFolder", "write_results", "write_manifest", "write_table", "package_versions"]
 

@@ -26,13 +26,18 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from .metrics import t_half_width
-from .records import RunRecords
-from .scenario import Scenario
-from .simulation import run_replication
-from .tables import Results, build_results
+from ..analysis import (
+    ReplicationResult,
+    Results,
+    build_results,
+    summarise_replication,
+    t_half_width,
+)
+from ..engine import simulate_replication
+from ..scenario import Scenario
 
 __all__ = [
+    "run_replication",
     "run_replications",
     "open_executor",
     "run_on",
@@ -66,7 +71,12 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def _run_one(job: Job) -> RunRecords:
+def run_replication(scenario: Scenario, replication: int = 0) -> ReplicationResult:
+    """Simulate one replication of ``scenario`` and summarise it; streams depend on (seed, replication) only."""
+    return summarise_replication(scenario, simulate_replication(scenario, replication))
+
+
+def _run_one(job: Job) -> ReplicationResult:
     """The one per-replication function every executor runs."""
     scenario, replication = job
     return run_replication(scenario, replication)
@@ -80,7 +90,7 @@ class _Serial:
 
     slots = 1
 
-    def completed(self, jobs: list[Job]) -> Iterator[RunRecords]:
+    def completed(self, jobs: list[Job]) -> Iterator[ReplicationResult]:
         for job in jobs:
             yield _run_one(job)
 
@@ -91,7 +101,7 @@ class _Processes:
     def __init__(self, pool: ProcessPoolExecutor, workers: int):
         self.pool, self.slots = pool, workers
 
-    def completed(self, jobs: list[Job]) -> Iterator[RunRecords]:
+    def completed(self, jobs: list[Job]) -> Iterator[ReplicationResult]:
         futures = [self.pool.submit(_run_one, job) for job in jobs]
         try:
             for future in as_completed(futures):
@@ -108,7 +118,7 @@ class _Dask:
         self.client = client
         self.slots = max(1, sum(client.nthreads().values()))
 
-    def completed(self, jobs: list[Job]) -> Iterator[RunRecords]:
+    def completed(self, jobs: list[Job]) -> Iterator[ReplicationResult]:
         from distributed import as_completed as dask_completed
 
         futures = self.client.map(_run_one, jobs, pure=False)
@@ -166,14 +176,14 @@ def open_executor(executor: str = "process", workers: int = 1, scheduler: Any = 
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def run_on(runner, scenario: Scenario, replications: Iterable[int], on_done=None) -> list[RunRecords]:
+def run_on(runner, scenario: Scenario, replications: Iterable[int], on_done=None) -> list[ReplicationResult]:
     """Run replications on an executor already opened with :func:`open_executor` (kept open across
     many scenarios, e.g. the points of a sweep, so its worker processes start only once)."""
     return _collect(runner, scenario, replications, on_done)
 
 
-def _collect(runner, scenario: Scenario, replications: Iterable[int], on_done) -> list[RunRecords]:
-    results: list[RunRecords] = []
+def _collect(runner, scenario: Scenario, replications: Iterable[int], on_done) -> list[ReplicationResult]:
+    results: list[ReplicationResult] = []
     for rec in runner.completed([(scenario, r) for r in replications]):
         results.append(rec)
         if on_done:
@@ -185,10 +195,10 @@ def run_replications(
     scenario: Scenario,
     replications: Iterable[int],
     workers: int = 1,
-    on_done: Callable[[RunRecords], None] | None = None,
+    on_done: Callable[[ReplicationResult], None] | None = None,
     executor: str = "process",
     scheduler: Any = None,
-) -> list[RunRecords]:
+) -> list[ReplicationResult]:
     """Run the given replication numbers; returns their records sorted by replication.
 
     ``executor`` is ``"process"`` (``workers`` local processes; 1 runs here) or
@@ -285,12 +295,12 @@ def replicate_to_precision(
     precision_pct: float,
     max_replications: int,
     workers: int = 1,
-    on_done: Callable[[RunRecords], None] | None = None,
+    on_done: Callable[[ReplicationResult], None] | None = None,
     executor: str = "process",
     scheduler: Any = None,
     first: int = FIRST_CHECK,
     on_batch: Callable[[int], None] | None = None,
-) -> tuple[list[RunRecords], PrecisionCheck]:
+) -> tuple[list[ReplicationResult], PrecisionCheck]:
     """Replications 0, 1, ... until every crossing's peak queue km and mean wait are precise enough.
 
     Batches are sized from the current estimate of the replications needed
@@ -307,7 +317,7 @@ def replicate_to_precision(
         raise ValueError(f"max_replications must be at least 2, got {max_replications}")
     crossings = [c.name for c in scenario.crossings]
     first = max(2, min(first, max_replications))
-    records: list[RunRecords] = []
+    records: list[ReplicationResult] = []
     per_rep: list[pd.DataFrame] = []
     with open_executor(executor, workers, scheduler) as runner:
         target, checked = first, first - 1
@@ -316,7 +326,7 @@ def replicate_to_precision(
                 on_batch(target)
             batch = _collect(runner, scenario, range(len(records), target), on_done)
             records += batch
-            per_rep += [rec.key_figures(scenario) for rec in batch]
+            per_rep += [rec.kpis for rec in batch]
             every = pd.concat(per_rep, ignore_index=True)
             for n in range(checked + 1, target + 1):
                 table = precision_table(every[every["replication"] < n], crossings, precision_pct)

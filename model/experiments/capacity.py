@@ -22,10 +22,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .metrics import summarise_grid
-from .scenario import MODES, Scenario, ScenarioError
-from .study import Runner, check_crossing, replication_table, variant
-from .tables import to_datetimes
+from ..analysis import summarise_grid, to_datetimes
+from ..scenario import MODES, Scenario, ScenarioError
+from .studies import Runner, check_crossing, replication_table, variant
 
 __all__ = ["Question", "CapacityResult", "question", "booth_variant", "first_feasible", "find_booths"]
 

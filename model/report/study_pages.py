@@ -21,13 +21,23 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from .capacity import CapacityResult
+from ..analysis import KPI_UNITS
+from ..experiments import (
+    CapacityResult,
+    CompareResult,
+    SensitivityResult,
+    SweepResult,
+    sweep_table,
+)
+from ..scenario import Scenario
 from .figures import PALETTE, TEMPLATE
-from .metrics import KPI_UNITS
-from .outputs import RunFolder, scenario_sha256, scenario_toml, write_manifest, write_table
-from .scenario import Scenario
-from .sensitivity import SensitivityResult
-from .study import CompareResult, SweepResult, sweep_table
+from .run_folder import (
+    RunFolder,
+    scenario_sha256,
+    scenario_toml,
+    write_manifest,
+    write_table,
+)
 
 __all__ = ["page", "write_study", "sweep_page", "compare_page", "sensitivity_page", "capacity_page", "param_label"]
 

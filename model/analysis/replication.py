@@ -1,0 +1,55 @@
+"""One replication as tables: the engine's records as DataFrames, with their key figures and grid.
+
+The engine hands over numpy columns (:class:`model.engine.RunRecords`).
+:func:`summarise_replication` turns them into the party, queue and stay
+tables (times still in minutes from the start) and computes the replication's
+key figures and its queue series on the grid. Doing this where the
+replication ran lets worker processes share that work too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..engine import PARTY_COLUMNS, QUEUE_COLUMNS, STAY_COLUMNS, RunRecords
+from ..scenario import Scenario
+from .key_figures import (
+    crossing_series_by_replication,
+    queues_on_grid,
+    replication_kpis,
+)
+
+__all__ = ["ReplicationResult", "summarise_replication", "table"]
+
+
+def table(replication: int, columns: dict, names: list[str]) -> pd.DataFrame:
+    """A record table with its ``replication`` column, columns in the order of ``names``."""
+    if not columns:
+        return pd.DataFrame(columns=names)
+    return pd.DataFrame({c: replication if c == "replication" else columns[c] for c in names})
+
+
+@dataclass
+class ReplicationResult:
+    """One replication's tables (times in minutes from the start), key figures and queue grid."""
+
+    replication: int
+    parties: pd.DataFrame
+    queues: pd.DataFrame
+    stays: pd.DataFrame
+    kpis: pd.DataFrame
+    grid: pd.DataFrame
+
+
+def summarise_replication(scenario: Scenario, records: RunRecords) -> ReplicationResult:
+    """The tables of ``records`` with this replication's key figures and grid."""
+    r = records.replication
+    parties = table(r, records.parties, PARTY_COLUMNS)
+    queues = table(r, records.queues, QUEUE_COLUMNS)
+    stays = table(r, records.stays, STAY_COLUMNS)
+    series = crossing_series_by_replication(scenario, queues)
+    kpis = replication_kpis(scenario, parties, queues, series)
+    grid = queues_on_grid(scenario, queues, series=series)
+    return ReplicationResult(r, parties, queues, stays, kpis, grid)

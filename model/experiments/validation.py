@@ -1,0 +1,98 @@
+"""Verification and validation: does the engine compute what it claims, and does a scenario match reality?
+
+The built-in suite (``python -m model validate``) runs four kinds of check
+and returns one row per check:
+
+* **M/M/c** cases built in code (constant Poisson departures, one person per
+  car, exponential service, no travel, no behaviour): simulated mean wait,
+  probability of waiting and mean queue against Erlang C.
+* **Fluid**: a queue already waiting at the start served by fixed-time booths
+  whose number changes on a schedule is deterministic, so queue vehicles and
+  km must equal the fluid solution exactly at every service epoch.
+* **Little's law and conservation** on a real scenario: queue series against
+  party log, and every person in exactly one state at every instant.
+* **Calibration**: a scenario's *targets file* (reported facts, each with a
+  kind of statistic, a place, date-times and a reported range) against the
+  mean over replications, with a 95% interval.
+
+The checks are in :mod:`.checks`, the facts in :mod:`.calibration`; the
+page is drawn by the report layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..scenario import load_scenario
+from .calibration import (
+    calibration_rows,
+    calibration_table,
+    load_targets,
+    targets_path_for,
+)
+from .checks import (
+    CheckRow,
+    check_conservation,
+    check_fluid,
+    check_little,
+    check_mmc,
+    mmc_cases,
+)
+from .replications import run_replications
+
+__all__ = ["Suite", "run_suite"]
+
+# --- the suite ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Suite:
+    """Everything ``validate`` writes: check rows, the calibration table and chart data."""
+
+    rows: list[CheckRow]
+    calibration: pd.DataFrame | None
+    fluid_curve: pd.DataFrame
+    seconds: float = 0.0
+    scenario: str = ""
+    info: dict = field(default_factory=dict)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([asdict(r) for r in self.rows])
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.rows)
+
+
+def run_suite(scenario_path: str | Path, quick: bool = False, workers: int = 1, overrides: list[str] | None = None) -> Suite:
+    """Run every check. ``quick`` runs shorter M/M/c cases, two replications of the scenario, no calibration.
+
+    The scenario's facts come from its targets file (:func:`targets_path_for`);
+    a scenario without one is checked for Little's law and conservation only.
+    """
+    import time as _time
+
+    t0 = _time.perf_counter()
+    scenario = load_scenario(scenario_path, overrides or [])
+    tpath = targets_path_for(scenario_path)
+    targets = load_targets(tpath) if tpath.is_file() else None
+    rows: list[CheckRow] = []
+    for case in mmc_cases(quick):
+        rows += check_mmc(case, workers)
+    fluid_rows, curve = check_fluid()
+    rows += fluid_rows
+    reps = 2 if quick else (targets.replications if targets else scenario.replications)
+    records = run_replications(scenario, range(reps), workers)
+    rows += check_little(scenario, records)
+    rows += check_conservation(scenario, records)
+    table = None
+    if targets is not None and not quick:
+        table = calibration_table(scenario, records, targets)
+        rows += calibration_rows(table)
+    info = {"scenario_file": str(scenario_path), "targets_file": str(tpath) if targets else "",
+            "replications": reps, "quick": quick}
+    return Suite(rows, table, curve, _time.perf_counter() - t0, scenario.name, info)

@@ -1,0 +1,46 @@
+"""The scenario layer: every parameter of a run, as a validated, frozen object.
+
+What is here: the schema (one pydantic model per section, units in the field
+names), distribution specs as data, loading a TOML file with ``extends`` and
+``--set`` overrides, and the one-line :class:`ScenarioError`.
+
+May import: the standard library and pydantic only. Every other layer imports
+this one; it imports none of them.
+"""
+
+from .distributions import (
+                     FAMILIES,
+                     Discrete,
+                     DistributionSpec,
+                     Exponential,
+                     Fixed,
+                     Gamma,
+                     Lognormal,
+                     Triangular,
+                     Uniform,
+)
+from .schema import (
+                     MODES,
+                     Behaviour,
+                     BusService,
+                     Channel,
+                     Crossing,
+                     Information,
+                     Origin,
+                     Route,
+                     Scenario,
+                     ScenarioError,
+                     ServiceTime,
+                     apply_overrides,
+                     haversine_km,
+                     load_scenario,
+                     merge_scenarios,
+                     read_scenario_dict,
+                     scenario_from_dict,
+)
+
+__all__ = [
+    "MODES", "Scenario", "ScenarioError", "Origin", "Crossing", "Channel", "Route", "BusService", "ServiceTime", "Behaviour", "Information",
+    "load_scenario", "scenario_from_dict", "read_scenario_dict", "merge_scenarios", "apply_overrides", "haversine_km",
+    "DistributionSpec", "FAMILIES", "Fixed", "Exponential", "Uniform", "Triangular", "Lognormal", "Gamma", "Discrete",
+]
