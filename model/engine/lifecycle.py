@@ -1,0 +1,107 @@
+"""The life of one party, in the order of the real process.
+
+Depart and choose a crossing, travel there, join its queue (or balk and drive
+on), wait (or renege: walk, divert, give up), be served at a booth, perhaps be
+held for secondary inspection, cross. :func:`party` is a SimPy process
+function; the decisions it asks for live in :mod:`model.engine.decisions`,
+the booths and queues in :mod:`model.engine.crossing`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .entities import Party
+
+__all__ = ["party"]
+
+INF = math.inf
+
+
+def party(surge, p: Party, crossing: str | None = None):
+    """Depart, travel, queue, be served, cross: the lifecycle of one party (or one bus, which starts at
+    its ``crossing``)."""
+    env, decide = surge.env, surge.decisions
+    if crossing is None:
+        crossing = yield from _travel_to_border(surge, p)
+        if crossing is None:
+            return _give_up(p, env.now)
+    p.first_crossing = p.first_crossing or crossing
+    p.arrived_at = env.now
+    while True:  # at a crossing: join its queue or move on, until a booth takes the party
+        post = surge.posts[crossing]
+        pool = post.pools[p.mode]
+        p.crossing = crossing
+        if decide.balks(p, pool):
+            crossing = yield from _divert(surge, p, crossing)
+        else:
+            p.outcome = "waiting_at_end"
+            turn = pool.join(p)
+            if turn is None or (yield turn):  # a booth was free, or took the party before its patience ran out
+                break
+            action = decide.renege_action(p)
+            if action == "walk" and "foot" in post.pools:  # the car leaves the queue, its people join the walkers'
+                p.mode, p.walked, p.patience_min, p.balk_people = "foot", True, INF, INF
+                continue
+            crossing = (yield from _divert(surge, p, crossing)) if action == "divert" else None
+        if crossing is None:
+            return _give_up(p, env.now)
+        p.arrived_at = env.now
+
+    p.service_start_at = env.now
+    service = pool.service
+    mean_min = service.per_vehicle_min + service.per_person_min * p.people
+    yield env.timeout(mean_min * post.service_multiplier * pool.service_factor())
+    if post.inspectors is not None and decide.held_for_inspection(p, post):
+        p.inspected = True
+        slot = post.holding.request()
+        yield slot  # the booth stays blocked until the holding area has room
+        pool.release()
+        with post.inspectors.request() as inspector:
+            yield inspector
+            yield env.timeout(surge.inspection_time[crossing]() * 60.0)
+        post.holding.release(slot)
+    else:
+        pool.release()
+    p.crossed_at = env.now
+    p.outcome = "crossed"
+
+
+def _travel_to_border(surge, p: Party):
+    """Leave home: pick a route and drive (or walk) it; a road found cut means back home and choose
+    again. The crossing reached, or None if no route is open."""
+    env = surge.env
+    excluded: tuple[str, ...] = ()
+    while True:
+        crossing = surge.decisions.route(p, excluded, env.now)
+        if crossing is None:
+            return None
+        p.first_crossing = p.first_crossing or crossing
+        route = surge.routes[p.origin][crossing]
+        now = env.now
+        road_cut = route.is_closed(now)
+        travel_min = route.travel_min(now, p.mode, surge.walk_speed)
+        if travel_min > 0:
+            yield env.timeout(travel_min)
+        if not road_cut:
+            return crossing
+        p.reroutes += 1  # out to the cut and back again
+        excluded += (crossing,)
+
+
+def _divert(surge, p: Party, here: str):
+    """Drive on from crossing ``here`` to another; the crossing reached, or None if there is none."""
+    target = surge.decisions.diversion(p, here, surge.env.now)
+    if target is None:
+        return None
+    name, km = target
+    speed = surge.diversion_speed() if p.mode != "foot" else surge.walk_speed()
+    p.diversions += 1
+    p.outcome = "travelling_at_end"
+    yield surge.env.timeout(km / max(speed, 1e-6) * 60.0)
+    return name
+
+
+def _give_up(p: Party, now: float) -> None:
+    p.outcome = "gave_up"
+    p.gave_up_at = now
