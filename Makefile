@@ -13,6 +13,7 @@ run: $(STAMP)
 	$(PY) -m model run $(SCENARIO) $(ARGS)
 
 test: $(STAMP)
+	$(PY) -m ruff check model tests scripts
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -42,10 +42,10 @@ import simpy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model import run_replication
-from model.analysis.tables import build_results  # noqa: E402
+from model import run_replication  # noqa: E402
+from model.analysis import build_results  # noqa: E402
 from model.engine import Surge  # noqa: E402
-from model.experiments.replications import run_replications  # noqa: E402
+from model.experiments import run_replications  # noqa: E402
 from model.scenario import Scenario, load_scenario  # noqa: E402
 
 DEFAULT = ROOT / "params" / "kharkiv_2022.toml"

@@ -19,14 +19,8 @@ from model import run_replication
 from model.analysis.key_figures import KPI_UNITS, summarise_kpis
 from model.cli import main
 from model.engine.arrivals import sample_departures
-from model.experiments.replications import (
-    FIRST_CHECK,
-    ExecutorError,
-    precision_table,
-    replicate_to_precision,
-    run_replications,
-    simulate,
-)
+from model.experiments.precision import FIRST_CHECK, precision_table, replicate_to_precision
+from model.experiments.replications import ExecutorError, run_replications, simulate
 from model.report.run_folder import scenario_toml, write_results
 from model.scenario import load_scenario, merge_scenarios, scenario_from_dict
 

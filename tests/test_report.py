@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from model.cli import main
-from model.report.run_report import REQUIRED_FILES, capacity_steps, read_run
+from model.report.chart_frames import capacity_steps
+from model.report.run_tables import REQUIRED_FILES, read_run
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE_IDS = ["figure-queues", "figure-cumulative", "figure-wait-distribution", "figure-wait-by-hour",

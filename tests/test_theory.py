@@ -1,4 +1,4 @@
-"""Queueing theory (model.theory) and the engine against it: Erlang C, the fluid solution, Little's law."""
+"""Queueing theory (model.analysis.theory) and the engine against it: Erlang C, the fluid solution, Little's law."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Key figures of a run, computed after it from the records alone.
 
 Everything here is a pure function of the minute-based party log and queue
-series of :mod:`model.records`. Queue series are step functions, exact at
-every change; time averages use the area under them (Law's method), not
+series (the engine's records as tables, :mod:`model.analysis.replication`).
+Queue series are step functions, exact at every change; time averages use the area under them (Law's method), not
 samples. People still queued or on the road at the end are counted as such,
 never dropped, and waits are measured only for those who reached a booth.
 """

@@ -3,7 +3,7 @@
 :func:`build_results` joins the compact per-replication records, computes the
 key figures and the resampled queue series, and turns minutes from the start
 into time-zone-aware timestamps. :class:`Results` is what the Python API
-returns and what :mod:`model.outputs` writes to a run folder.
+returns and what :mod:`model.report.run_folder` writes to a run folder.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def _offset_text(seconds: float) -> str:
 
 
 def summarise_with_dates(scenario: Scenario, per_rep: pd.DataFrame) -> pd.DataFrame:
-    """Key figures across replications (:func:`model.metrics.summarise_kpis`), time figures as date-times.
+    """Key figures across replications (:func:`model.analysis.key_figures.summarise_kpis`), time figures as date-times.
 
     ``per_rep`` has time figures in minutes from the start; their sd is given in hours.
     """

@@ -81,7 +81,7 @@ class MMc:
     wq: float  # mean wait in queue
     lq: float  # mean number waiting (excluding those in service)
     w: float  # mean time in system
-    l: float  # mean number in system
+    l: float  # noqa: E741 - mean number in system (L in queueing notation)
 
 
 def mmc(arrival_rate: float, service_rate: float, servers: int) -> MMc:

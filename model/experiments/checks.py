@@ -36,7 +36,8 @@ from ..analysis import (
 from ..scenario import Scenario, scenario_from_dict
 from .replications import run_replications
 
-__all__ = ["CheckRow", "MMcCase", "mmc_scenario", "mmc_cases", "check_mmc", "FLUID_CASE", "fluid_scenario", "fluid_expected", "check_fluid", "check_little", "STATES", "party_states", "check_conservation"]
+__all__ = ["CheckRow", "MMcCase", "mmc_scenario", "mmc_cases", "check_mmc", "FLUID_CASE", "fluid_scenario", "fluid_expected",
+           "check_fluid", "check_little", "STATES", "party_states", "check_conservation"]
 
 # --- check rows ----------------------------------------------------------------------------------
 
@@ -159,7 +160,8 @@ def check_mmc(case: MMcCase, workers: int = 1, z: float = 4.0) -> list[CheckRow]
     measures = np.array([_mmc_measures(case, r) for r in recs])
     n = case.customers * case.replications
     rows = []
-    for k, (what, expected) in enumerate((("mean wait (min)", theory.wq), ("P(wait)", theory.p_wait), ("mean queue (vehicles)", theory.lq))):
+    measured = (("mean wait (min)", theory.wq), ("P(wait)", theory.p_wait), ("mean queue (vehicles)", theory.lq))
+    for k, (what, expected) in enumerate(measured):
         mean, lo, hi = mean_ci(measures[:, k])
         se = (hi - mean) / stats.t.ppf(0.975, case.replications - 1)
         tol = z * se

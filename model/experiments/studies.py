@@ -9,10 +9,10 @@ difference between two variants is then measured replication by replication
 (a paired difference), which removes most of the noise both share.
 
 Functions return DataFrames and never print or write files; the command line
-(:mod:`model.cli`) and the pages (:mod:`model.study_pages`) do that.
+(:mod:`model.cli`) and the pages (:mod:`model.report.study_pages`) do that.
 Per-replication key figures keep time figures (``peak_queue_at``,
 ``queue_cleared_at``) in minutes from the scenario start, as
-:func:`model.metrics.replication_kpis` gives them; summaries turn them into
+:func:`model.analysis.key_figures.replication_kpis` gives them; summaries turn them into
 date-times and differences into hours.
 """
 

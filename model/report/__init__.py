@@ -9,23 +9,10 @@ May import: the experiments, analysis and scenario layers (and the engine's
 column names), pandas and plotly.
 """
 
-from .run_folder import (
-    RunFolder,
-    package_versions,
-    scenario_sha256,
-    scenario_toml,
-    write_manifest,
-    write_results,
-    write_table,
-)
-from .run_report import ReportError, build_report, read_run, write_report
-from .study_pages import (
-    capacity_page,
-    compare_page,
-    sensitivity_page,
-    sweep_page,
-    write_study,
-)
+from .run_folder import RunFolder, package_versions, scenario_sha256, scenario_toml, write_manifest, write_results, write_table
+from .run_report import build_report, write_report
+from .run_tables import ReportError, read_run
+from .study_pages import capacity_page, compare_page, sensitivity_page, sweep_page, write_study
 from .validation_page import validation_html, write_validation
 
 __all__ = [

@@ -1,134 +1,50 @@
-"""The report's charts: one function per figure, each drawn from small aggregated tables.
+"""The run report's charts over time and of distributions: one function per figure, drawn from small aggregated tables.
 
-Nothing here reads files or knows about replications of the engine: every
-function takes frames that :mod:`model.report` has already aggregated from a
-run folder's tables (times as local, offset-free date-times of the scenario's
-time zone, counts as means per replication) and returns a plotly figure.
-Each crossing keeps one colour in every chart (:func:`crossing_colours`), and
-every axis title carries its unit.
+Queue length, cumulative curves, the wait distribution and the wait by hour,
+throughput against capacity, and the flow diagram (the map is in
+:mod:`model.report.map_figure`). Nothing here reads files or knows about
+replications of the engine: every function takes frames that
+:mod:`model.report.chart_frames` has already aggregated from a run folder's
+tables (times as local, offset-free date-times of the scenario's time zone,
+counts as means per replication) and returns a plotly figure. Each crossing
+keeps one colour in every chart (:func:`model.report.style.crossing_colours`),
+and every axis title carries its unit.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..scenario import MODES, Scenario
+from ..scenario import MODES
+from .style import (
+    CHANNEL_LABEL,
+    EVENT_SYMBOLS,
+    MODE_DASH,
+    MODE_LABEL,
+    NO_CROSSING,
+    OUTCOME_COLOURS,
+    SHORT_DATE_TICKS,
+    Clock,
+    Event,
+    _finish,
+    _rgba,
+    _stamps,
+    _values,
+)
 
 __all__ = [
-    "Event",
-    "Clock",
-    "crossing_colours",
     "queue_figure",
     "cumulative_figure",
     "wait_distribution_figure",
     "wait_by_hour_figure",
     "throughput_figure",
     "flow_figure",
-    "map_figure",
 ]
-
-#: Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C6D1F", "#000000"]
-MODE_DASH = {"car": "solid", "bus": "dash", "foot": "dot"}
-MODE_LABEL = {"car": "cars", "bus": "buses", "foot": "on foot"}
-CHANNEL_LABEL = {"all": "all channels", **MODE_LABEL}
-#: Outcome nodes of the flow diagram that are not a crossing, with their colours.
-OUTCOME_COLOURS = {
-    "gave up": "#444444",
-    "still queueing at the end": "#888888",
-    "on the road at the end": "#AAAAAA",
-}
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
-#: A small template instead of plotly's large built-in ones: white background, light grid.
-_AXIS = dict(gridcolor="#E5E5E5", zerolinecolor="#BBBBBB", linecolor="#999999", showline=True, ticks="outside")
-TEMPLATE = go.layout.Template(
-    layout=dict(
-        font=dict(family=FONT, size=13, color="#222222"),
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        xaxis=_AXIS,
-        yaxis=_AXIS,
-        hoverlabel=dict(font=dict(family=FONT)),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
-        margin=dict(l=70, r=30, t=50, b=50),
-    )
-)
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that changes a crossing's capacity or demand at a date-time, marked on time axes."""
-
-    at: pd.Timestamp
-    crossing: str
-    kind: str  # one of EVENT_SYMBOLS
-    text: str
-    until: pd.Timestamp | None = None  # end of a closure window
-
-
-EVENT_SYMBOLS = {
-    "booth change": "triangle-up",
-    "check-regime change": "diamond",
-    "closure": "square",
-    "route change": "x",
-}
-
-
-def crossing_colours(names: list[str]) -> dict[str, str]:
-    """One colour per crossing, in scenario order, used by every chart."""
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
-
-
-def _rgba(hex_colour: str, alpha: float) -> str:
-    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
-#: Tick labels of date axes: weekday and date when zoomed out, date and clock time when zoomed in.
-DATE_TICKS = [
-    dict(dtickrange=[None, 43_200_000], value="%d %b %H:%M"),
-    dict(dtickrange=[43_200_001, None], value="%a %d %b"),
-]
-#: The same for narrow panels: no weekday.
-SHORT_DATE_TICKS = [DATE_TICKS[0], dict(DATE_TICKS[1], value="%d %b")]
-
-
-@dataclass(frozen=True)
-class Clock:
-    """How the time axes read: the scenario's time zone, and the window they open on (None: the whole period)."""
-
-    zone_label: str
-    window: tuple[pd.Timestamp, pd.Timestamp] | None = None
-
-    def axis(self, title: str = "date and time") -> dict:
-        """A date axis in local time, its zone named in the title."""
-        axis = dict(type="date", title=dict(text=f"{title} ({self.zone_label})"), hoverformat="%a %d %b %H:%M",
-                    tickformatstops=DATE_TICKS)
-        if self.window is not None:
-            axis["range"] = [t.isoformat() for t in self.window]
-        return axis
-
-
-def _stamps(times) -> np.ndarray:
-    """Local date-times as short strings for a date axis (minutes are enough, and half the size of ISO)."""
-    return pd.Series(pd.to_datetime(pd.Series(times))).dt.strftime("%Y-%m-%d %H:%M").to_numpy(dtype=str)
-
-
-def _values(values, digits: int = 3) -> np.ndarray:
-    """Numbers rounded and in single precision: plenty for a chart, and half the bytes on the page."""
-    return np.round(np.asarray(values, dtype=float), digits).astype(np.float32)
-
-
-def _finish(fig: go.Figure, height: int, **layout) -> go.Figure:
-    """The report's look (template, fonts, grid) and a fixed height, so the charts line up on the page."""
-    fig.update_layout(template=TEMPLATE, height=height, **layout)
-    return fig
 
 
 # --- 1. queue length over time ----------------------------------------------------------------
@@ -287,8 +203,9 @@ def cumulative_figure(curves: pd.DataFrame, capacity: dict[tuple[str, str], pd.D
             cap = capacity.get((crossing, channel))
             if cap is not None and len(cap):
                 fig.add_trace(go.Scatter(
-                    x=_stamps(cap["time"]), y=_values(cap["people"], 1), mode="lines", name="capacity of the booths, from when the queue formed",
-                    legendgroup="capacity", line=dict(color="#555555", dash="dashdot", width=1.5),
+                    x=_stamps(cap["time"]), y=_values(cap["people"], 1), mode="lines",
+                    name="capacity of the booths, from when the queue formed", legendgroup="capacity",
+                    line=dict(color="#555555", dash="dashdot", width=1.5),
                     visible=channel == channels[0], customdata=cap["rate"],
                     hovertemplate=f"{crossing}, {what} at capacity: %{{y:,.0f}} people (%{{customdata:,.0f}} people/h)<extra></extra>",
                 ), row=row + 1, col=col + 1)
@@ -414,7 +331,8 @@ def throughput_figure(hourly: pd.DataFrame, capacity: dict[str, pd.DataFrame], c
                 hovertemplate=f"{crossing}, {MODE_LABEL[mode]}: %{{y:,.1f}} people crossed<extra></extra>",
             ), row=i + 1, col=col)
             fig.add_trace(go.Scatter(
-                x=_stamps(cap["time"]), y=_values(cap[mode], 2), mode="lines", line=dict(shape="hv", color="#333333", width=1.5, dash="dash"),
+                x=_stamps(cap["time"]), y=_values(cap[mode], 2), mode="lines",
+                line=dict(shape="hv", color="#333333", width=1.5, dash="dash"),
                 name="capacity: booths x service rate", legendgroup="capacity", showlegend=first,
                 hovertemplate=f"{crossing}, {MODE_LABEL[mode]}: capacity %{{y:,.0f}} people/h<extra></extra>",
             ), row=i + 1, col=col)
@@ -427,8 +345,6 @@ def throughput_figure(hourly: pd.DataFrame, capacity: dict[str, pd.DataFrame], c
 
 
 # --- 5. flows ---------------------------------------------------------------------------------
-
-NO_CROSSING = "no crossing reached"
 
 
 def flow_figure(flows: pd.DataFrame, origins: list[str], colours: dict[str, str], replications: int) -> go.Figure:
@@ -484,153 +400,3 @@ def flow_figure(flows: pd.DataFrame, origins: list[str], colours: dict[str, str]
     fig.add_annotation(text=f"origin  ->  crossing first headed for  ->  outcome ({note})", x=0, y=1.06,
                        xref="paper", yref="paper", showarrow=False, xanchor="left", font=dict(color="#555555"))
     return _finish(fig, 480, margin=dict(l=20, r=20, t=50, b=20))
-
-
-# --- 6. map -----------------------------------------------------------------------------------
-
-
-def map_figure(scenario: Scenario, queue: pd.DataFrame, colours: dict[str, str], replications: int,
-               diversions: pd.DataFrame | None = None) -> dict:
-    """Origins, routes, crossings and the border in longitude/latitude, with the queue over time as frames.
-
-    No map tiles: plain axes whose aspect ratio corrects for latitude, so the
-    page works offline. ``queue`` has crossing, time (the frame times),
-    queue_km, vehicles and people (medians across replications). Each
-    crossing is a marker whose size and fill show its queue km and whose
-    outline is the crossing's colour; play and the slider move through time.
-    """
-    fig = go.Figure()
-    if scenario.border:
-        lat, lon = zip(*scenario.border)
-        fig.add_trace(go.Scatter(x=lon, y=lat, mode="lines", name="state border (from the scenario)",
-                                 line=dict(color="#444444", width=2, dash="dash"), hoverinfo="skip"))
-    origins = {o.name: o for o in scenario.origins}
-    crossings = {c.name: c for c in scenario.crossings}
-    for crossing, colour in colours.items():
-        xs, ys, texts = [], [], []
-        for r in (r for r in scenario.routes if r.crossing == crossing):
-            points = list(r.path) or [(origins[r.origin].lat, origins[r.origin].lon), (crossings[crossing].lat, crossings[crossing].lon)]
-            ys += [p[0] for p in points] + [None]
-            xs += [p[1] for p in points] + [None]
-            texts += [f"{r.origin} -> {crossing}: {r.road_km:g} km by road"] * len(points) + [None]
-        if xs:
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=2.5), opacity=0.55,
-                                     name=f"routes to {crossing}", showlegend=False, text=texts,
-                                     hovertemplate="%{text}<extra></extra>"))
-    _diversion_traces(fig, crossings, diversions, colours)
-    people = np.array([o.people or 0.0 for o in scenario.origins])
-    fig.add_trace(go.Scatter(
-        x=[o.lon for o in scenario.origins], y=[o.lat for o in scenario.origins], mode="markers+text",
-        name="origins (size: people leaving)", text=[o.name for o in scenario.origins],
-        textposition=_label_positions(scenario), textfont=dict(size=11, color="#444444"),
-        marker=dict(color="#9E9E9E", size=8 + 22 * np.sqrt(people / max(people.max(), 1.0)), line=dict(color="white", width=1)),
-        customdata=people, hovertemplate="%{text}: %{customdata:,.0f} people leaving<extra></extra>",
-    ))
-    names = list(colours)
-    wide = {col: queue.pivot_table(index="time", columns="crossing", values=col, aggfunc="first").reindex(columns=names).fillna(0.0)
-            for col in ("queue_km", "vehicles", "people")}
-    times = list(wide["queue_km"].index)
-    cmax = max(float(wide["queue_km"].to_numpy().max()), 0.1)
-    marker_style = _queue_marker_style(names, crossings, colours, cmax, replications)
-    peak = int(np.argmax(wide["queue_km"].sum(axis=1).to_numpy()))  # the map opens on the longest total queue
-    first = _queue_state(wide, times[peak], names, cmax)
-    marker_style["marker"].update(first.pop("marker"))
-    fig.add_trace(go.Scatter(**marker_style, **first))
-    animated = len(fig.data) - 1
-    points = [(c.lat, c.lon) for c in scenario.crossings] + [(o.lat, o.lon) for o in scenario.origins] + list(scenario.border)
-    points += [p for r in scenario.routes for p in r.path]
-    lats, lons = [p[0] for p in points], [p[1] for p in points]
-    mid_lat = (min(lats) + max(lats)) / 2
-    play = dict(frame=dict(duration=120, redraw=False), transition=dict(duration=0), fromcurrent=True, mode="immediate")
-    pause = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
-    slider = dict(
-        active=peak, x=0.1, len=0.9, y=0, yanchor="top", pad=dict(t=60, b=10), ticklen=3, minorticklen=0,
-        font=dict(color="rgba(0,0,0,0)", size=1),  # step labels hidden: hundreds would overlap; currentvalue shows the time
-        currentvalue=dict(prefix="queue at ", font=dict(size=14, color="#222222"), xanchor="left"),
-        steps=[dict(method="animate", label=_frame_name(t), args=[[_frame_name(t)], pause]) for t in times],
-    )
-    _finish(
-        fig, 640,
-        xaxis=dict(title=dict(text="longitude (degrees east)"), zeroline=False, range=_padded(lons)),
-        yaxis=dict(title=dict(text="latitude (degrees north)"), scaleanchor="x", scaleratio=1 / math.cos(math.radians(mid_lat)),
-                   zeroline=False, range=_padded(lats)),
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
-        updatemenus=[dict(type="buttons", direction="left", x=0.1, xanchor="right", y=0, yanchor="top", pad=dict(t=68, r=10),
-                          showactive=False, buttons=[dict(label="Play", method="animate", args=[None, play]),
-                                                     dict(label="Pause", method="animate", args=[[None], pause])])],
-        sliders=[slider],
-        margin=dict(b=160, t=50),
-    )
-    spec = fig.to_dict()
-    spec["frames"] = [
-        {"name": _frame_name(t), "traces": [animated], "data": [_queue_state(wide, t, names, cmax)]} for t in times
-    ]
-    return spec
-
-
-def _diversion_traces(fig: go.Figure, crossings: dict, diversions: pd.DataFrame | None, colours: dict[str, str]) -> None:
-    """Dotted lines from the crossing people first headed for to the one they moved to, width by people."""
-    if diversions is None or diversions.empty:
-        return
-    biggest = max(float(diversions["people"].max()), 1e-9)
-    for i, row in enumerate(diversions.itertuples(index=False)):
-        a, b = crossings[row.source], crossings[row.target]
-        text = f"diverted {row.source} -> {row.target}: {row.people:,.0f} people (mean per replication)"
-        fig.add_trace(go.Scatter(
-            x=[a.lon, (a.lon + b.lon) / 2, b.lon], y=[a.lat, (a.lat + b.lat) / 2 + 0.03, b.lat], mode="lines+markers",
-            line=dict(color=colours[row.target], width=1.5 + 8 * math.sqrt(row.people / biggest), dash="dot", shape="spline"),
-            marker=dict(symbol=["circle", "circle", "arrow"], angleref="previous", size=[0, 0, 14], color=colours[row.target]),
-            name="diversions between crossings (width: people)", legendgroup="diversions", showlegend=i == 0,
-            text=[text] * 3, hovertemplate="%{text}<extra></extra>",
-        ))
-
-
-def _padded(values: list[float], share: float = 0.08) -> list[float]:
-    """An axis range around ``values`` with room for labels."""
-    low, high = min(values), max(values)
-    pad = max((high - low) * share, 0.05)
-    return [low - pad, high + pad]
-
-
-def _frame_name(t: pd.Timestamp) -> str:
-    return pd.Timestamp(t).strftime("%a %d %b %Y %H:%M")
-
-
-def _queue_marker_style(names: list[str], crossings: dict, colours: dict[str, str], cmax: float, replications: int) -> dict:
-    """What the crossings' queue markers keep through the animation: place, outline colour, colour scale, hover."""
-    what = "median of the replications" if replications > 1 else "one replication"
-    return dict(
-        x=[crossings[n].lon for n in names], y=[crossings[n].lat for n in names], mode="markers+text",
-        name="crossings (size and colour: queue km)", textposition="top center",
-        textfont=dict(size=12, color=[colours[n] for n in names]), hovertext=names,
-        marker=dict(cmin=0, cmax=cmax, colorscale="YlOrRd", opacity=0.9, line=dict(color=[colours[n] for n in names], width=3),
-                    colorbar=dict(title=dict(text="queue (km)"), thickness=14, len=0.6)),
-        hovertemplate=("<b>%{hovertext}</b>: %{customdata[0]:.2f} km, %{customdata[1]:,.0f} vehicles, "
-                       f"%{{customdata[2]:,.0f}} people waiting ({what})<extra></extra>"),
-    )
-
-
-def _queue_state(wide: dict[str, pd.DataFrame], t, names: list[str], cmax: float) -> dict:
-    """The crossings' queue markers at time ``t``: size and fill by queue km, outline in the crossing's colour.
-
-    A plain dict, not a plotly object: the map has hundreds of frames and
-    plotly's per-object validation would cost seconds.
-    """
-    km, vehicles, people = (wide[col].loc[t].to_numpy(dtype=float) for col in ("queue_km", "vehicles", "people"))
-    return {
-        "text": [f"<b>{n}</b> {k:.1f} km" for n, k in zip(names, km)],
-        "customdata": np.column_stack([km, vehicles, people]).round(3).tolist(),
-        "marker": {"size": (12 + 48 * np.sqrt(km / cmax)).round(2).tolist(), "color": km.round(3).tolist()},
-    }
-
-
-def _label_positions(scenario: Scenario, near_deg: float = 0.15) -> list[str]:
-    """Text positions for origin labels: neighbours closer than ``near_deg`` get labels on opposite sides."""
-    positions = []
-    for o in scenario.origins:
-        near = [p for p in scenario.origins if p is not o and abs(p.lat - o.lat) < near_deg and abs(p.lon - o.lon) < near_deg]
-        if not near:
-            positions.append("bottom center")
-        else:
-            positions.append("middle left" if all(o.lon <= p.lon for p in near) else "middle right")
-    return positions

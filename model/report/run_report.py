@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,357 +23,38 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from ..scenario import MODES, Scenario, load_scenario
-from . import figures
-from .figures import NO_CROSSING, Clock, Event, crossing_colours
+from ..scenario import MODES
+from .chart_frames import (
+    booths_on_grid,
+    capacity_events,
+    capacity_line,
+    capacity_steps,
+    cumulative_curves,
+    diversions,
+    flows,
+    hourly_throughput,
+    map_queue,
+    surge_window,
+    wait_by_hour,
+    wait_ecdf,
+)
+from .figures import (
+    cumulative_figure,
+    flow_figure,
+    queue_figure,
+    throughput_figure,
+    wait_by_hour_figure,
+    wait_distribution_figure,
+)
+from .map_figure import map_figure
 from .run_folder import scenario_sha256
+from .run_tables import RunTables, read_run
+from .style import MODE_LABEL, Clock, crossing_colours
 
-__all__ = ["write_report", "build_report", "read_run", "RunTables", "ReportError", "REQUIRED_FILES"]
+__all__ = ["write_report", "build_report"]
 
-REQUIRED_FILES = ("scenario.toml", "parties.csv", "queues_summary.csv", "kpis.csv", "daily.csv")
-PARTY_COLUMNS = ["replication", "origin", "mode", "people", "first_crossing", "crossing", "departed_at",
-                 "arrived_at", "crossed_at", "outcome", "wait_h", "walked", "bus_id"]
-SUMMARY_COLUMNS = ["crossing", "time"] + [f"{m}_{q}" for m in ("queue_km", "vehicles_waiting", "people_waiting")
-                                          for q in ("mean", "median", "p05", "p95")]
-KPI_COLUMNS = ["crossing", "kpi", "unit", "n", "mean", "sd", "ci95_low", "ci95_high", "replications"]
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
-
-class ReportError(Exception):
-    """A run folder the report cannot be built from, with a one-line reason."""
-
-
-@dataclass(frozen=True)
-class RunTables:
-    """What the report reads from a run folder; times are local, offset-free date-times of the scenario's zone."""
-
-    scenario: Scenario
-    scenario_text: str
-    parties: pd.DataFrame
-    queues_summary: pd.DataFrame
-    kpis: pd.DataFrame
-    daily: pd.DataFrame
-    replications: int
-
-    @property
-    def zone_label(self) -> str:
-        offset = pd.Timestamp(self.scenario.start).tz_convert(self.scenario.timezone).strftime("%z")
-        return f"{self.scenario.timezone}, UTC{offset[:3]}:{offset[3:]}"
-
-    def local(self, when) -> pd.Timestamp:
-        """A scenario date-time as a local, offset-free timestamp, as on every time axis."""
-        return pd.Timestamp(when).tz_convert(self.scenario.timezone).tz_localize(None)
-
-
-# --- reading ----------------------------------------------------------------------------------
-
-
-def _local_times(text: pd.Series, zone: str) -> pd.Series:
-    """ISO 8601 strings with offsets as local, offset-free timestamps (NaT where empty)."""
-    return pd.to_datetime(text, format="ISO8601", utc=True).dt.tz_convert(zone).dt.tz_localize(None)
-
-
-def _read_table(path: Path, columns: list[str], times: tuple[str, ...], zone: str, **options) -> pd.DataFrame:
-    """One CSV table of a run folder with the columns the report needs, its date-times made local."""
-    try:
-        frame = pd.read_csv(path, **options)
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise ValueError(f"no column {', '.join(missing)}")
-        for col in times:
-            frame[col] = _local_times(frame[col], zone)
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise ReportError(f"{path}: cannot be read as a run table ({str(err).splitlines()[0]})") from None
-    return frame
-
-
-def read_run(folder: str | Path) -> RunTables:
-    """Read the scenario and the tables the report needs from a run folder."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ReportError(f"{folder}: not a run folder (no such directory)")
-    missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
-    if missing:
-        raise ReportError(f"{folder}: not a complete run folder, missing {', '.join(missing)}")
-    scenario = load_scenario(folder / "scenario.toml")
-    zone = scenario.timezone
-    categories = {c: "category" for c in ("origin", "mode", "first_crossing", "crossing", "outcome")}
-    parties = _read_table(folder / "parties.csv", PARTY_COLUMNS, ("departed_at", "arrived_at", "crossed_at"), zone,
-                          usecols=lambda c: c in PARTY_COLUMNS, dtype=categories)
-    summary = _read_table(folder / "queues_summary.csv", SUMMARY_COLUMNS, ("time",), zone)
-    kpis = _read_table(folder / "kpis.csv", KPI_COLUMNS, (), zone)
-    daily = _read_table(folder / "daily.csv", ["crossing", "date", "people_crossed"], (), zone, dtype={"date": str})
-    parties["channel"] = np.where(parties["walked"], "foot", parties["mode"])
-    replications = int(kpis["replications"].max()) if len(kpis) else scenario.replications
-    return RunTables(scenario, (folder / "scenario.toml").read_text(encoding="utf-8"), parties, summary, kpis, daily,
-                     max(replications, 1))
-
-
-# --- capacity and events from the scenario ----------------------------------------------------
-
-
-def people_per_service(run: RunTables, crossing: str) -> dict[str, float]:
-    """Mean people served per booth service at a crossing, per channel: a car, a group on foot, a whole bus.
-
-    Taken from the parties that crossed there; where none did, from the
-    scenario (party-size means of the origins routed there, bus capacity).
-    """
-    p = run.parties[(run.parties["crossing"] == crossing) & (run.parties["outcome"] == "crossed")]
-    s = run.scenario
-    origins = [s.origin(r.origin) for r in s.routes if r.crossing == crossing]
-    out = {}
-    for mode in MODES:
-        mine = p[p["channel"] == mode]
-        if mode == "bus":
-            mine = mine.groupby(["replication", "bus_id"])["people"].sum()
-            spec = [b.capacity for o in s.origins for b in o.buses if b.crossing == crossing]
-        else:
-            mine = mine["people"]
-            spec = [getattr(o.party_size, mode).mean for o in origins if getattr(o.party_size, mode) is not None]
-        out[mode] = float(mine.mean()) if len(mine) else float(np.mean(spec)) if spec else 1.0
-    return out
-
-
-def capacity_steps(run: RunTables, crossing: str) -> pd.DataFrame:
-    """Capacity of a crossing in people per hour, per channel and in ``all``, at every change (step function).
-
-    Also the booths open per channel (``booths_car`` ..., NaN: no such channel).
-
-    Capacity of a channel = booths open x 60 / mean service minutes x people
-    per service, where the mean service is (per vehicle + per person x
-    people per service) x the check regime's multiplier; zero while closed.
-    The last row repeats the last step at the scenario end, for drawing.
-    """
-    s = run.scenario
-    spec = s.crossing(crossing)
-    size = people_per_service(run, crossing)
-    changes = {s.start, s.end}
-    for mode in MODES:
-        ch = spec.channel(mode)
-        changes |= {b.at for b in ch.booth_schedule} if ch else set()
-    changes |= {r.starts for r in spec.regimes} | {w.starts for w in spec.closures} | {w.ends for w in spec.closures}
-    rows = []
-    for t in sorted(x for x in changes if s.start <= x < s.end):
-        closed = any(w.starts <= t < w.ends for w in spec.closures)
-        regime = [r for r in spec.regimes if r.starts <= t]
-        multiplier = regime[-1].service_multiplier if regime else 1.0
-        row = {"time": run.local(t), "all": 0.0}
-        for mode in MODES:
-            ch = spec.channel(mode)
-            if ch is None:
-                row[mode], row[f"booths_{mode}"] = 0.0, math.nan
-                continue
-            steps = [b for b in ch.booth_schedule if b.at <= t]
-            booths = 0 if closed else (steps[-1].booths if steps else ch.booths)
-            minutes = (ch.service.per_vehicle_min + ch.service.per_person_min * size[mode]) * multiplier
-            row[mode], row[f"booths_{mode}"] = booths * 60.0 / minutes * size[mode], booths
-            row["all"] += row[mode]
-        rows.append(row)
-    rows.append({**rows[-1], "time": run.local(s.end)})
-    return pd.DataFrame(rows)
-
-
-def capacity_events(run: RunTables) -> list[Event]:
-    """Booth changes, check-regime changes, closures and route changes, for the time axes."""
-    s, events = run.scenario, []
-    for c in s.crossings:
-        for mode in MODES:
-            ch = c.channel(mode)
-            for b in ch.booth_schedule if ch else []:
-                events.append(Event(run.local(b.at), c.name, "booth change", f"{figures.MODE_LABEL[mode]}: {b.booths} booths"))
-        for r in c.regimes:
-            events.append(Event(run.local(r.starts), c.name, "check-regime change",
-                                f"check regime '{r.name or 'unnamed'}', service time x {r.service_multiplier:g}"))
-        for w in c.closures:
-            events.append(Event(run.local(w.starts), c.name, "closure",
-                                f"closed until {run.local(w.ends):%d %b %H:%M}" + (f" ({w.reason})" if w.reason else ""),
-                                until=run.local(w.ends)))
-    for r in s.routes:
-        if r.closed_from:
-            until = f" until {run.local(r.closed_until):%d %b %H:%M}" if r.closed_until else ""
-            events.append(Event(run.local(r.closed_from), r.crossing, "route change", f"road from {r.origin} closed{until}"))
-        for x in r.lengthened:
-            events.append(Event(run.local(x.starts), r.crossing, "route change", f"road from {r.origin} now {x.road_km:g} km"))
-    return sorted(events, key=lambda e: (e.at, e.crossing, e.kind))
-
-
-# --- aggregation for the charts ---------------------------------------------------------------
-
-
-def _cumulative(times: pd.Series, people: pd.Series, grid: np.ndarray) -> np.ndarray:
-    """People whose time-stamp is at or before each grid time (NaT never counts)."""
-    ok = times.notna().to_numpy()
-    order = np.argsort(times.to_numpy()[ok])
-    stamps = times.to_numpy()[ok][order]
-    total = np.concatenate([[0.0], np.cumsum(people.to_numpy()[ok][order], dtype=float)])
-    return total[np.searchsorted(stamps, grid, side="right")]
-
-
-def cumulative_curves(run: RunTables) -> pd.DataFrame:
-    """People departed towards, arrived at and crossed each crossing by each grid time, mean per replication.
-
-    One set of curves per channel a party ended in (``foot`` for people who
-    left their car and walked) and one for ``all`` channels together.
-    """
-    p, frames = run.parties, []
-    for c in run.scenario.crossings:
-        grid = run.queues_summary.loc[run.queues_summary["crossing"] == c.name, "time"].to_numpy()
-        channels = ["all"] + [m for m in MODES if c.channel(m) is not None]
-        for channel in channels:
-            mine = p if channel == "all" else p[p["channel"] == channel]
-            towards, at = mine[mine["first_crossing"] == c.name], mine[mine["crossing"] == c.name]
-            crossed = at[at["outcome"] == "crossed"]
-            frames.append(pd.DataFrame({
-                "crossing": c.name, "channel": channel, "time": grid,
-                "departed": _cumulative(towards["departed_at"], towards["people"], grid) / run.replications,
-                "arrived": _cumulative(at["arrived_at"], at["people"], grid) / run.replications,
-                "crossed": _cumulative(crossed["crossed_at"], crossed["people"], grid) / run.replications,
-            }))
-    return pd.concat(frames, ignore_index=True)
-
-
-#: Shortest capacity line drawn, in hours: where booths are far from full, it meets the arrivals within minutes.
-MIN_CAPACITY_LINE_H = 6.0
-
-
-def capacity_line(curves: pd.DataFrame, steps: pd.DataFrame, channel: str) -> pd.DataFrame:
-    """People crossed had the channel worked at capacity from when its queue formed, until it met the arrivals.
-
-    ``curves`` are one crossing's cumulative curves for ``channel`` and
-    ``steps`` its capacity (people/h) as a step function. The queue forms
-    when the gap between arrived and crossed first exceeds 5 % of its peak,
-    walking back from the peak (or, with no gap, at the first arrival). The
-    line rises at the capacity's rate and ends where it meets the arrived
-    curve, when full capacity would have cleared the queue (but runs at
-    least :data:`MIN_CAPACITY_LINE_H`, so a steep line is seen): where
-    'crossed' runs along it, the booths are the bottleneck.
-    """
-    c = curves.reset_index(drop=True)
-    arrived, crossed = c["arrived"].to_numpy(), c["crossed"].to_numpy()
-    gap = arrived - crossed
-    if len(c) == 0 or arrived[-1] <= 0:
-        return pd.DataFrame(columns=["time", "people", "rate"])
-    i = int(np.argmax(gap)) if gap.max() > 0 else int(np.argmax(arrived > 0))
-    while i > 0 and gap[i - 1] > 0.05 * gap.max():
-        i -= 1
-    hours = (c["time"] - c["time"].iloc[0]).dt.total_seconds().to_numpy() / 3600.0
-    step_hours = (steps["time"] - c["time"].iloc[0]).dt.total_seconds().to_numpy() / 3600.0
-    rates = steps[channel].to_numpy(dtype=float)
-    done = np.concatenate([[0.0], np.cumsum(rates[:-1] * np.diff(step_hours))])  # capacity used up to each step
-    k = np.clip(np.searchsorted(step_hours, hours, side="right") - 1, 0, len(rates) - 1)
-    capacity = done[k] + rates[k] * (hours - step_hours[k])
-    line = crossed[i] + capacity - capacity[i]
-    met = np.nonzero(line[i + 1 :] >= arrived[i + 1 :])[0]
-    last = i + 1 + int(met[0]) if len(met) else len(c) - 1
-    last = max(last, int(np.searchsorted(hours, hours[i] + MIN_CAPACITY_LINE_H)))  # long enough to see its slope
-    top = c[["departed", "arrived", "crossed"]].to_numpy().max()
-    keep = slice(i, min(last + 1, len(c)))
-    people = line[keep]
-    people = people[: int(np.searchsorted(people, top, side="right")) + 1].clip(max=top)
-    return pd.DataFrame({"time": c["time"].to_numpy()[keep][: len(people)], "people": people,
-                         "rate": rates[k[keep]][: len(people)]})
-
-
-def wait_ecdf(run: RunTables, levels: int = 101) -> pd.DataFrame:
-    """Quantiles of the wait (h) of parties that reached a booth, per crossing and mode, pooled over replications."""
-    p = run.parties[run.parties["wait_h"].notna()]
-    share = np.linspace(0.0, 1.0, levels)
-    frames = [
-        pd.DataFrame({"crossing": c, "mode": m, "share": share, "wait_h": np.quantile(g["wait_h"].to_numpy(), share)})
-        for (c, m), g in p.groupby(["crossing", "mode"], sort=True, observed=True)
-    ]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["crossing", "mode", "share", "wait_h"])
-
-
-def wait_by_hour(run: RunTables) -> pd.DataFrame:
-    """Median and 90th-percentile wait (h) of parties arriving at the border in each hour, per crossing and mode."""
-    p = run.parties[run.parties["wait_h"].notna()].assign(hour=lambda d: d["arrived_at"].dt.floor("h"))
-    g = p.groupby(["crossing", "mode", "hour"], sort=True, observed=True)["wait_h"]
-    out = pd.DataFrame({"median": g.median(), "p90": g.quantile(0.9), "parties": g.size() / run.replications})
-    return out.reset_index()
-
-
-def hourly_throughput(run: RunTables) -> pd.DataFrame:
-    """People crossed per clock hour, per crossing and channel (mean per replication)."""
-    p = run.parties[run.parties["outcome"] == "crossed"].assign(hour=lambda d: d["crossed_at"].dt.floor("h"))
-    hours = pd.date_range(run.local(run.scenario.start).floor("h"), run.local(run.scenario.end), freq="h", inclusive="left")
-    table = p.pivot_table(index=["crossing", "hour"], columns="channel", values="people", aggfunc="sum", fill_value=0, observed=True)
-    table = table.reindex(columns=list(MODES), fill_value=0)
-    full = pd.MultiIndex.from_product([[c.name for c in run.scenario.crossings], hours], names=["crossing", "hour"])
-    return (table.reindex(full, fill_value=0) / run.replications).reset_index()
-
-
-OUTCOME_NODES = {
-    "gave_up": "gave up",
-    "waiting_at_end": "still queueing at the end",
-    "travelling_at_end": "on the road at the end",
-}
-
-
-def flows(run: RunTables) -> pd.DataFrame:
-    """People per (origin, crossing first headed for, outcome), mean per replication, and how many of them walked."""
-    p = run.parties
-    ended = p["outcome"].astype(object)
-    outcome = np.where(ended == "crossed", "crossed at " + p["crossing"].astype(object).fillna(""), ended.map(OUTCOME_NODES).fillna(ended))
-    frame = pd.DataFrame({
-        "origin": p["origin"].astype(object), "first": p["first_crossing"].astype(object).fillna(NO_CROSSING), "outcome": outcome,
-        "people": p["people"], "walked": p["people"].where(p["walked"], 0),
-    })
-    out = frame.groupby(["origin", "first", "outcome"], sort=True)[["people", "walked"]].sum() / run.replications
-    return out.reset_index()
-
-
-def diversions(run: RunTables) -> pd.DataFrame:
-    """People who left the crossing they first headed for for another: from, to, people (mean per replication)."""
-    p = run.parties
-    moved = p["first_crossing"].notna() & p["crossing"].notna() & (p["first_crossing"] != p["crossing"])
-    out = p[moved].groupby(["first_crossing", "crossing"], sort=True, observed=True)["people"].sum() / run.replications
-    return out.rename("people").reset_index().rename(columns={"first_crossing": "source", "crossing": "target"})
-
-
-def map_queue(run: RunTables) -> pd.DataFrame:
-    """Median queue per crossing on the full hours of the grid, the frames of the map."""
-    s = run.queues_summary
-    s = s[(s["time"].dt.minute == 0) & (s["time"].dt.second == 0)]
-    return pd.DataFrame({"crossing": s["crossing"], "time": s["time"], "queue_km": s["queue_km_median"],
-                         "vehicles": s["vehicles_waiting_median"], "people": s["people_waiting_median"]})
-
-
-def surge_window(run: RunTables) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """The whole local days from the first arrival at the border until 99 % have crossed and the queues are small.
-
-    "Small" is under 1 % of the largest 95th percentile of people waiting,
-    so a trickle of single cars at the end does not stretch the window. Time
-    axes open on it so the surge is not squeezed into a corner of a long
-    scenario period; None when it covers most of the period anyway.
-    """
-    q, p = run.queues_summary, run.parties
-    busy = q.loc[q["people_waiting_p95"] > 0.01 * q["people_waiting_p95"].max(), "time"]
-    crossed = p.loc[p["outcome"] == "crossed", "crossed_at"].dropna()
-    arrived = p["arrived_at"].dropna()
-    if crossed.empty or arrived.empty:
-        return None
-    first, last = arrived.min(), crossed.quantile(0.99)
-    if not busy.empty:
-        first, last = min(first, busy.min()), max(last, busy.max())
-    start = max(first.floor("D"), run.local(run.scenario.start))
-    end = min(last.ceil("D"), run.local(run.scenario.end))
-    whole = run.local(run.scenario.end) - run.local(run.scenario.start)
-    return (start, end) if end - start < 0.8 * whole else None
-
-
-def booths_on_grid(run: RunTables, steps: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Booths open per channel at each crossing at each grid time (NaN: no such channel), for the queue chart's hover."""
-    frames = []
-    for crossing, st in steps.items():
-        grid = run.queues_summary.loc[run.queues_summary["crossing"] == crossing, "time"]
-        idx = np.clip(np.searchsorted(st["time"].to_numpy(), grid.to_numpy(), side="right") - 1, 0, None)
-        frames.append(pd.DataFrame({"crossing": crossing, "time": grid.to_numpy(),
-                                    **{m: st[f"booths_{m}"].to_numpy()[idx] for m in MODES}}))
-    return pd.concat(frames, ignore_index=True)
-
-
-# --- page -------------------------------------------------------------------------------------
 
 KPI_LABELS = {
     "people_departed": "people who set off towards it",
@@ -426,7 +106,7 @@ def _kpi_group(kpi: str) -> str:
 def _kpi_label(kpi: str) -> str:
     for prefix in ("wait_mean_h_", "wait_p90_h_"):
         if kpi.startswith(prefix):
-            mode = figures.MODE_LABEL.get(kpi.removeprefix(prefix), kpi.removeprefix(prefix))
+            mode = MODE_LABEL.get(kpi.removeprefix(prefix), kpi.removeprefix(prefix))
             return f"{KPI_LABELS[prefix.removesuffix('_h_') + '_h']}, {mode}"
     if kpi.startswith("share_"):
         return f"share of people who {kpi.removeprefix('share_').replace('_', ' ')}"
@@ -503,7 +183,8 @@ def _headline(run: RunTables, k: _Kpis) -> str:
             clear_note += f"; not cleared by the end in {int(cleared['replications'] - cleared['n'])} of {int(cleared['replications'])}"
     cards = [
         ("People crossed", _format(k.mean("all", "people_crossed"), "people"),
-         f"of {_format(k.mean('all', 'people_departed'), 'people')} who set off; {_format(k.mean('all', 'people_gave_up'), 'people')} gave up, "
+         f"of {_format(k.mean('all', 'people_departed'), 'people')} who set off; "
+         f"{_format(k.mean('all', 'people_gave_up'), 'people')} gave up, "
          f"{_format(not_crossed, 'people')} still on the way at the end"),
         ("Peak queue", _format(peaks[worst], "km"),
          f"at {worst}, around {_format(peak_at, 'datetime')}" if peaks[worst] > 0 else "no vehicle queue formed"),
@@ -571,38 +252,39 @@ def _sections(run: RunTables, colours: dict[str, str], k: _Kpis) -> list[tuple[s
          "lines show booth changes, check-regime changes, closures (shaded) and route changes; hover over them. "
          + ("Time axes open on the days of the surge (until 99 % of those who crossed had crossed): drag the range slider "
             "below, or double-click a chart, to see the whole scenario period." if clock.window else ""),
-         _figure_html(figures.queue_figure(run.queues_summary, booths_on_grid(run, steps), capacity_events(run), colours, reps, clock), "queues")),
+         _figure_html(queue_figure(run.queues_summary, booths_on_grid(run, steps), capacity_events(run), colours, reps, clock), "queues")),
         ("cumulative", "Cumulative curves",
          "People who set off towards each crossing, reached it, and crossed it, per channel (buttons; 'on foot' includes "
          "people who left their cars and walked). The vertical gap between 'arrived' and 'crossed' is the number waiting "
          "(plus those who gave up); the horizontal gap is roughly the wait. The dash-dot line is what the channel's booths "
          "could process from the moment its queue formed: where 'crossed' runs along it, the booths are the bottleneck.",
-         _figure_html(figures.cumulative_figure(curves, lines, colours, reps, clock), "cumulative")),
+         _figure_html(cumulative_figure(curves, lines, colours, reps, clock), "cumulative")),
         ("waits", "Waiting times",
          "Wait from arrival at the border to the start of service at a booth, for parties that reached a booth, per crossing "
          "(colour) and mode (line style). Top: the share of parties that waited at most a given time (note the logarithmic "
          "time axis). Bottom: the median wait of the parties that arrived at the border in each hour.",
-         _figure_html(figures.wait_distribution_figure(wait_ecdf(run), colours), "wait-distribution")
-         + _figure_html(figures.wait_by_hour_figure(wait_by_hour(run), colours, clock), "wait-by-hour")),
+         _figure_html(wait_distribution_figure(wait_ecdf(run), colours), "wait-distribution")
+         + _figure_html(wait_by_hour_figure(wait_by_hour(run), colours, clock), "wait-by-hour")),
         ("throughput", "Throughput against capacity",
          "People crossed in each clock hour (bars) against the capacity of the booths (dashed), per crossing and channel: "
          "booths open x service rate x people per car, group or bus, with the check regime in force. Bars below the line "
          "while that channel has a queue mean the booths were not the only limit (secondary inspection holding the booths).",
-         _figure_html(figures.throughput_figure(hourly_throughput(run), steps, channels, colours, reps, clock), "throughput")
+         _figure_html(throughput_figure(hourly_throughput(run), steps, channels, colours, reps, clock), "throughput")
          + "<h3>People crossed per day</h3>" + _daily_table(run, colours)),
         ("flows", "Flows",
          "Where people came from, which crossing they first headed for, and how their journey ended: crossed (where), gave "
          "up, or still on the way when the scenario ends. Flows into a different crossing than the one first headed for "
          "are diversions. Hover over a flow for its size.",
-         _figure_html(figures.flow_figure(flows(run), [o.name for o in run.scenario.origins], colours, reps), "flows")),
+         _figure_html(flow_figure(flows(run), [o.name for o in run.scenario.origins], colours, reps), "flows")),
         ("map", "Map",
          "Origins (grey, sized by people leaving), routes (coloured by crossing), the state border and the crossings, "
          "whose marker size and fill show the queue on the road (median of the replications). Dotted lines between "
          "crossings are diversions, as wide as the people who moved (hover for the number). The map opens at the "
          "longest total queue; press Play to run from the start, or drag the slider.",
-         _figure_html(figures.map_figure(run.scenario, map_queue(run), colours, reps, diversions(run)), "map")),
+         _figure_html(map_figure(run.scenario, map_queue(run), colours, reps, diversions(run)), "map")),
         ("figures", "Key figures per crossing",
-         f"Mean over {reps} replication{'s' if reps > 1 else ''}" + (" with the half-width of its 95 % confidence interval (&plusmn;)" if reps > 1 else "")
+         f"Mean over {reps} replication{'s' if reps > 1 else ''}"
+         + (" with the half-width of its 95 % confidence interval (&plusmn;)" if reps > 1 else "")
          + ". A crossing's figures count the people whose journey ended there (crossed, gave up or still waiting there); "
          "'people who set off towards it' counts those who first headed for it; 'all crossings' counts everyone.",
          f'<div class="wide">{_kpi_table(run, k, colours)}</div>'),
@@ -627,7 +309,7 @@ tbody th,thead th:first-child{text-align:left;font-weight:normal}thead th{font-w
 tbody tr:nth-child(even){background:#fafafa}tr.group th{font-weight:600;background:#eef2f6;padding-top:6px}.ci,.unit{color:#888;font-size:.8rem}
 details{margin:.5em 0}summary{cursor:pointer;color:#0b5394}pre{background:#fafafa;border:1px solid #eee;padding:10px;overflow:auto;max-height:600px;font-size:.8rem}
 footer{color:#777;font-size:.8rem;padding-bottom:30px}
-"""
+"""  # noqa: E501 (the page's CSS, one rule group a line)
 
 
 def build_report(folder: str | Path) -> str:
@@ -661,7 +343,7 @@ exactly as in the run folder's scenario.toml (SHA-256 {sha[:16]}&hellip;).</p>
 </main>
 <footer>Built from the tables of this run folder; rebuild with <code>python -m model report RUN_FOLDER</code>. Charts by plotly.js, embedded.</footer>
 </body></html>
-"""
+"""  # noqa: E501 (the page's HTML, byte for byte)
 
 
 def write_report(folder: str | Path) -> Path:

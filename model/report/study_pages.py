@@ -3,7 +3,7 @@
 Each page is one self-contained file: plotly.js is embedded once, figures
 get sequential div ids (``fig-1``, ``fig-2``, ...) so the same results give
 the same bytes, and axis titles carry units. Colours and the chart template
-are the report's (:mod:`model.figures`); the page shell is a small local
+are the report's (:mod:`model.report.style`); the page shell is a small local
 helper, as the report's page is built for a single run folder. Pages read
 only the result tables, never the engine.
 """
@@ -30,7 +30,6 @@ from ..experiments import (
     sweep_table,
 )
 from ..scenario import Scenario
-from .figures import PALETTE, TEMPLATE
 from .run_folder import (
     RunFolder,
     scenario_sha256,
@@ -38,6 +37,7 @@ from .run_folder import (
     write_manifest,
     write_table,
 )
+from .style import PALETTE, TEMPLATE
 
 __all__ = ["page", "write_study", "sweep_page", "compare_page", "sensitivity_page", "capacity_page", "param_label"]
 

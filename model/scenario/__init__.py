@@ -2,12 +2,17 @@
 
 What is here: the schema (one pydantic model per section, units in the field
 names), distribution specs as data, loading a TOML file with ``extends`` and
-``--set`` overrides, and the one-line :class:`ScenarioError`.
+``--set`` overrides, and the one-line :class:`ScenarioError`. One module per
+concern: ``schema`` (the top-level model and its cross-field checks), its
+sections in ``origins``, ``crossings``, ``routes`` and ``behaviour`` (on the
+shared base in ``base``), ``distributions``, ``loading`` and ``errors``.
 
 May import: the standard library and pydantic only. Every other layer imports
 this one; it imports none of them.
 """
 
+from .behaviour import Behaviour, Information
+from .crossings import Channel, Crossing, ServiceTime
 from .distributions import (
                      FAMILIES,
                      Discrete,
@@ -19,25 +24,11 @@ from .distributions import (
                      Triangular,
                      Uniform,
 )
-from .schema import (
-                     MODES,
-                     Behaviour,
-                     BusService,
-                     Channel,
-                     Crossing,
-                     Information,
-                     Origin,
-                     Route,
-                     Scenario,
-                     ScenarioError,
-                     ServiceTime,
-                     apply_overrides,
-                     haversine_km,
-                     load_scenario,
-                     merge_scenarios,
-                     read_scenario_dict,
-                     scenario_from_dict,
-)
+from .errors import ScenarioError
+from .loading import apply_overrides, load_scenario, merge_scenarios, read_scenario_dict, scenario_from_dict
+from .origins import BusService, Origin
+from .routes import Route, haversine_km
+from .schema import MODES, Scenario
 
 __all__ = [
     "MODES", "Scenario", "ScenarioError", "Origin", "Crossing", "Channel", "Route", "BusService", "ServiceTime", "Behaviour", "Information",

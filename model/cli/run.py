@@ -1,0 +1,175 @@
+"""The ``run``, ``report`` and ``validate`` commands and what they print.
+
+``run`` resolves one scenario, runs its replications (a fixed number, or
+``--replications auto --precision P`` until precise enough), writes a run
+folder with its report and prints a summary per crossing. ``report`` rebuilds
+a run folder's report.html from its tables; ``validate`` runs the
+verification and validation suite. Only arguments and printing: the work is
+in the experiments and report layers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from ..analysis import Results, build_results
+from ..experiments import PrecisionCheck, default_workers, replicate_to_precision, run_replications, run_suite
+from ..report import ReportError, write_report, write_results, write_table, write_validation
+from ..scenario import Scenario
+from .options import DEFAULT_SCENARIO, UsageError, _positive_int, progress, scenario_from_args
+
+
+def run_scenario(scenario: Scenario, workers: int | None, quiet: bool, executor: str = "process", scheduler: str | None = None) -> Results:
+    """All replications of ``scenario`` with a progress bar, as tables."""
+    n = scenario.replications
+    bar = progress(n, quiet, scenario.name)
+    records = run_replications(scenario, range(n), workers or default_workers(), on_done=(lambda _: bar.update()) if bar else None,
+                               executor=executor, scheduler=scheduler)
+    if bar:
+        bar.close()
+    return build_results(scenario, records)
+
+
+def run_to_precision(scenario: Scenario, args) -> tuple[Results, PrecisionCheck]:
+    """Replications until precise enough (see :func:`model.experiments.replicate_to_precision`), as tables.
+
+    The tables' scenario says how many replications were used, so its
+    ``scenario.toml`` reruns them exactly.
+    """
+    bar = progress(args.max_replications, args.quiet, f"{scenario.name} (auto)")
+
+    def on_batch(target: int) -> None:
+        bar.total = target
+        bar.refresh()
+
+    records, check = replicate_to_precision(
+        scenario, args.precision, args.max_replications, args.workers or default_workers(),
+        on_done=(lambda _: bar.update()) if bar else None, executor=args.executor, scheduler=args.scheduler,
+        on_batch=on_batch if bar else None,
+    )
+    if bar:
+        bar.close()
+    scenario = scenario.model_copy(update={"replications": check.replications})
+    return build_results(scenario, records), check
+
+
+def run_from_args(scenario: Scenario, args) -> tuple[Results, PrecisionCheck | None]:
+    """The tables for the replication and executor options of ``args``; the check when auto."""
+    if args.replications == "auto":
+        return run_to_precision(scenario, args)
+    return run_scenario(scenario, args.workers, args.quiet, args.executor, args.scheduler), None
+
+
+def _precision_writer(check: PrecisionCheck | None) -> Callable[[Path], None] | None:
+    """Writes ``precision.csv``, the stopping rule at the count used, for auto runs."""
+    if check is None:
+        return None
+    return lambda folder: write_table(check.table.assign(precision_pct=check.precision_pct), folder / "precision.csv")
+
+
+def _extras(*writers: Callable[[Path], None] | None) -> Callable[[Path], None] | None:
+    """One run-folder writer that calls each of ``writers`` given."""
+    present = [w for w in writers if w is not None]
+
+    def write_all(folder: Path) -> None:
+        for write in present:
+            write(folder)
+
+    return write_all if present else None
+
+
+def cmd_run(args) -> int:
+    scenario = scenario_from_args(args)
+    started = datetime.now(timezone.utc).isoformat()
+    t0 = time.perf_counter()
+    results, check = run_from_args(scenario, args)
+    workers = (args.workers or default_workers()) if args.executor == "process" else f"dask {args.scheduler}"
+    folder = write_results(
+        results,
+        args.out,
+        {"started_at": started, "source": args.scenario, "overrides": args.overrides, "workers": workers},
+        extra=_extras(write_report, _precision_writer(check)),
+    )
+    print_summary(results, time.perf_counter() - t0)
+    if check is not None:
+        print_precision(check)
+    report = folder / "report.html"
+    if report.exists():
+        print(f"report: {report}")
+    print(folder)
+    return 0
+
+
+def print_summary(results: Results, seconds: float) -> None:
+    """People departed, crossed and waiting per crossing; peak queue and when."""
+    k = results.kpis.set_index(["crossing", "kpi"])
+    s = results.scenario
+    print(f"{s.name}: {s.start:%Y-%m-%d %H:%M} to {s.end:%Y-%m-%d %H:%M} ({s.timezone}), seed {s.seed}, "
+          f"{results.replications} replication(s), {seconds:.1f} s")
+    print(f"{'crossing':<16}{'departed':>10}{'crossed':>10}{'waiting':>10}{'peak km':>9}  peak at (mean)")
+    for name in [c.name for c in s.crossings] + ["all"]:
+        def v(kpi):
+            return k.loc[(name, kpi), "mean"]
+        peak_at = v("peak_queue_at")
+        when = "-" if pd.isna(peak_at) else peak_at.strftime("%Y-%m-%d %H:%M")  # no queue formed: NaT
+        print(f"{name:<16}{v('people_departed'):>10.0f}{v('people_crossed'):>10.0f}{v('people_waiting_at_end'):>10.0f}"
+              f"{v('peak_queue_km'):>9.2f}  {when}")
+
+
+#: How the controlled figures are named in the summary.
+PRECISION_LABELS = {"peak_queue_km": "peak queue km", "wait_mean_h": "mean wait"}
+
+
+def print_precision(check: PrecisionCheck) -> None:
+    """How many replications the sequential procedure needed, and what it skipped or missed."""
+    figures = " and ".join(PRECISION_LABELS.values())
+    if check.met:
+        print(f"replications: auto, {check.replications} needed for 95% CI half-widths within {check.precision_pct:g}% "
+              f"of the mean ({figures}, every crossing; cap {check.max_replications})")
+    else:
+        print(f"replications: auto, cap of {check.max_replications} reached before {check.precision_pct:g}% precision; not met: "
+              + ", ".join(f"{r.crossing} {PRECISION_LABELS[r.kpi]} ({r.half_width_pct:.1f}%)" for r in check.not_met.itertuples()))
+    if len(check.skipped):
+        print("  skipped (no relative precision): "
+              + ", ".join(f"{r.crossing} {PRECISION_LABELS[r.kpi]} ({r.status.removeprefix('skipped: ')})"
+                          for r in check.skipped.itertuples()))
+
+
+def add_validate_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO),
+                   help=f"scenario TOML whose <name>.targets.toml holds its facts (default {DEFAULT_SCENARIO})")
+    p.add_argument("--out", default="outputs", help="folder under which the run folder is made (default outputs/)")
+    p.add_argument("--quick", action="store_true", help="short M/M/c runs, 2 replications, no calibration (for tests)")
+    p.add_argument("--workers", type=_positive_int, default=None, help="worker processes (default: all cores)")
+
+
+def cmd_validate(args) -> int:
+    """Run the verification and validation suite; exit 1 if any check fails."""
+    suite = run_suite(args.scenario, quick=args.quick, workers=args.workers or default_workers())
+    folder = write_validation(suite, args.out)
+    failed = [r for r in suite.rows if not r.passed]
+    for r in suite.rows:
+        print(f"{r.verdict:<15}{r.group:<13}{r.name}")
+    print(f"{len(suite.rows) - len(failed)}/{len(suite.rows)} checks passed in {suite.seconds:.0f} s")
+    print(folder)
+    return 1 if failed else 0
+
+
+def add_report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("folder", help="a run folder written by the run command, e.g. outputs/NAME/20300101T000000")
+
+
+def cmd_report(args) -> int:
+    """Rebuild a run folder's report.html from the tables in it."""
+    try:
+        path = write_report(args.folder)
+    except ReportError as err:
+        raise UsageError(str(err)) from None
+    print(path)
+    return 0

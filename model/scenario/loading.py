@@ -1,0 +1,152 @@
+"""Loading a scenario: TOML file, ``extends``, ``--set`` overrides, then validation.
+
+A scenario file may name a parent with ``extends``; the two are deep-merged,
+lists of named tables item by item, so a variant file states only what differs.
+Overrides (``--set dotted.key=value`` on the command line, or a dict from a
+study) are applied to the raw dict before validation, so they obey the same
+schema and give the same one-line errors as the file itself.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import _NO_VALUE, ScenarioError, _from_validation_error
+from .schema import Scenario
+
+__all__ = ["read_scenario_dict", "merge_scenarios", "apply_overrides", "scenario_from_dict", "load_scenario"]
+
+
+def read_scenario_dict(path: str | Path) -> dict:
+    """Read a scenario TOML into a dict, following ``extends`` (path relative to the file)."""
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise ScenarioError("", _NO_VALUE, "file not found", source)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError("", _NO_VALUE, f"TOML syntax error: {err}", source) from None
+    except UnicodeDecodeError:
+        raise ScenarioError("", _NO_VALUE, "not a UTF-8 text file", source) from None
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise ScenarioError("extends", parent, "must be a path to another scenario file", source)
+    base = read_scenario_dict(path.parent / parent)
+    return merge_scenarios(base, raw)
+
+
+def merge_scenarios(base: dict, override: dict) -> dict:
+    """Deep-merge ``override`` into ``base``; lists of named tables merge item by item by name."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        old = merged.get(key)
+        if isinstance(old, dict) and isinstance(value, dict) and "dist" not in value:
+            merged[key] = merge_scenarios(old, value)  # a distribution is replaced whole, never mixed
+        elif _named_list(old) and _named_list(value):
+            by_name = {item["name"]: i for i, item in enumerate(old)}
+            result = list(old)
+            for item in value:
+                if item["name"] in by_name:
+                    idx = by_name[item["name"]]
+                    result[idx] = merge_scenarios(result[idx], item)
+                else:
+                    result.append(item)
+            merged[key] = result
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _named_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) and "name" in v for v in value)
+
+
+def _parse_value(text: str) -> Any:
+    """Read an override's value as TOML (numbers, booleans, dates, arrays, tables), else as a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(raw: dict, overrides: list[str] | dict[str, Any]) -> dict:
+    """Apply ``dotted.key=value`` overrides to a raw scenario dict.
+
+    List items are addressed by index or by their ``name``:
+    ``crossings.NAME.car.booths=5`` or ``routes.0.road_km=60``.
+    """
+    result = copy.deepcopy(raw)
+    items = overrides.items() if isinstance(overrides, dict) else (_split_override(o) for o in overrides)
+    for dotted, value in items:
+        if isinstance(value, str) and not isinstance(overrides, dict):
+            value = _parse_value(value)
+        _set_path(result, dotted, value)
+    return result
+
+
+def _split_override(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError("--set", text, "use dotted.key=value, e.g. crossings.NAME.car.booths=8")
+    return key.strip(), value.strip()
+
+
+def _set_path(node: Any, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            idx = _list_index(node, part, here)
+            if last:
+                node[idx] = value
+            else:
+                node = node[idx]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ScenarioError(f"--set {dotted}", value, f"{'.'.join(parts[:depth])} is a value, not a table")
+
+
+def _list_index(items: list, part: str, here: str) -> int:
+    if part.lstrip("-").isdigit():
+        idx = int(part)
+        if not -len(items) <= idx < len(items):
+            raise ScenarioError(f"--set {here}", idx, f"index must be below {len(items)}")
+        return idx
+    names = [item.get("name") for item in items if isinstance(item, dict)]
+    if part not in names:
+        raise ScenarioError(f"--set {here}", part, f"must be an index or one of {names}")
+    return names.index(part)
+
+
+def scenario_from_dict(raw: dict, source: str = "<scenario>") -> Scenario:
+    """Validate a raw dict into a frozen Scenario, or raise a one-line ScenarioError."""
+    try:
+        return Scenario.model_validate(raw)
+    except ScenarioError as err:
+        raise err.with_source(source) from None
+    except ValidationError as err:
+        raise _from_validation_error(raw, err, source) from None
+
+
+def load_scenario(path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Scenario:
+    """Read, merge (``extends``), override (``--set``) and validate a scenario file."""
+    raw = read_scenario_dict(path)
+    if overrides:
+        try:
+            raw = apply_overrides(raw, overrides)
+        except ScenarioError as err:
+            raise err.with_source(str(path)) from None
+    return scenario_from_dict(raw, str(path))

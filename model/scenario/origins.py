@@ -1,0 +1,92 @@
+"""The origin sections of a scenario: where people leave from, when, how and in what parties.
+
+An :class:`Origin` is a town or group of villages with a departure-rate curve
+(people per hour, linear between breakpoints, optionally damped at night), a
+split of its people over the modes car, bus and foot, party sizes per mode, the
+buses the authorities run from it, and how its parties choose a crossing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from .base import _Part, _Shares
+from .distributions import DistributionSpec
+
+__all__ = ["RatePoint", "DayNight", "ModeSplit", "PartySizes", "BusService", "Choice", "Origin"]
+
+
+class RatePoint(_Part):
+    """One breakpoint of a departure-rate curve; the rate is linear between breakpoints."""
+
+    at: datetime
+    people_per_h: float = Field(ge=0, description="departure rate at this instant, people per hour")
+
+
+class DayNight(_Part):
+    """Multiplies the departure rate at night (local clock of the scenario time zone)."""
+
+    day_starts_hour: float = Field(6.0, ge=0, le=24)
+    day_ends_hour: float = Field(21.0, ge=0, le=24)
+    night_multiplier: float = Field(ge=0, description="rate multiplier outside day hours")
+
+
+class ModeSplit(_Shares):
+    """Share of an origin's people that leave by each mode; sums to 1."""
+
+    car: float = Field(1.0, ge=0, le=1)
+    bus: float = Field(0.0, ge=0, le=1)
+    foot: float = Field(0.0, ge=0, le=1)
+
+
+class PartySizes(_Part):
+    """People per party by mode: occupants of a car, a group waiting for a bus, a group on foot."""
+
+    car: DistributionSpec | None = None
+    bus: DistributionSpec | None = None
+    foot: DistributionSpec | None = None
+
+
+class BusService(_Part):
+    """Buses run by the authorities from an origin to one crossing.
+
+    People of the origin's bus share wait at the origin. A bus leaves at each
+    timetable time, or as soon as ``trigger_people`` are waiting, taking up to
+    ``capacity`` of them (first come, first boarded).
+    """
+
+    crossing: str
+    capacity: int = Field(ge=1, description="seats per bus, people")
+    timetable: list[datetime] = Field(default_factory=list)
+    trigger_people: int | None = Field(None, ge=1, description="leave when this many wait")
+    min_headway_min: float = Field(0.0, ge=0, description="minimum minutes between triggered buses")
+
+
+class Choice(_Part):
+    """How a party picks a crossing: fixed route shares, or informed logit choice."""
+
+    method: Literal["shares", "informed"] = "shares"
+    logit_scale_per_h: float = Field(
+        1.0, gt=0, description="weight of one hour of expected travel + wait in the logit"
+    )
+
+
+class Origin(_Part):
+    """A town or group of villages that people leave."""
+
+    name: str = Field(min_length=1)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    people: float | None = Field(
+        None, ge=0, description="expected people leaving; the rate curve is rescaled to this total"
+    )
+    mode_split: ModeSplit = ModeSplit()
+    party_size: PartySizes
+    departures: list[RatePoint] = Field(min_length=2)
+    day_night: DayNight | None = None
+    choice: Choice = Choice()
+    buses: list[BusService] = Field(default_factory=list)
+

@@ -1,0 +1,56 @@
+"""The route sections of a scenario: roads from origins to crossings, and great-circle distance.
+
+A :class:`Route` gives a road's length and how fast parties travel it (a speed
+or a travel time, as a distribution), its share of the origin's parties, and
+when it is closed or lengthened by a detour. :func:`haversine_km` is the
+straight-line distance the engine scales into road distance when a party
+diverts from one crossing to another.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from pydantic import Field, model_validator
+
+from .base import _Part
+from .distributions import DistributionSpec
+
+__all__ = ["RouteChange", "Route", "haversine_km"]
+
+
+class RouteChange(_Part):
+    """From ``starts`` on the route is this long (a detour after a bridge is lost)."""
+
+    starts: datetime
+    road_km: float = Field(gt=0)
+
+
+class Route(_Part):
+    """A road from an origin to a crossing."""
+
+    origin: str
+    crossing: str
+    road_km: float = Field(gt=0)
+    speed_kmh: DistributionSpec | None = Field(None, description="vehicle speed; or give travel_time_h")
+    travel_time_h: DistributionSpec | None = None
+    share: float | None = Field(None, ge=0, le=1, description="share of the origin's parties (shares choice)")
+    closed_from: datetime | None = None
+    closed_until: datetime | None = None
+    lengthened: list[RouteChange] = Field(default_factory=list)
+    path: list[tuple[float, float]] = Field(default_factory=list, description="[lat, lon] points for the map")
+
+    @model_validator(mode="after")
+    def _one_travel_model(self):
+        if (self.speed_kmh is None) == (self.travel_time_h is None):
+            raise ValueError("give exactly one of speed_kmh or travel_time_h")
+        return self
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(a))
