@@ -128,6 +128,44 @@ def test_closing_a_crossing_sends_everyone_who_has_not_chosen_to_the_other():
     assert (p.loc[p["departed_at"] >= 3 * 60, "first_crossing"] == "X").all()
 
 
+def _gate_closed(ends: str, **more):
+    """The tiny scenario with its only crossing closed from 02:00 to ``ends`` (departures run 00:00-10:00)."""
+    return tiny_scenario(crossings=[{"name": "X", "closures": [{"starts": "2024-01-01T02:00:00+00:00", "ends": ends}]}], **more)
+
+
+def test_a_closure_of_the_only_crossing_makes_people_queue_for_it_not_give_up():
+    """Parties leaving while their only crossing is closed go and queue; nobody gives up for a closure."""
+    p = _parties(_gate_closed("2024-01-01T04:00:00+00:00", information={"closure_known_after_min": 0.0}))
+    assert (p["outcome"] == "crossed").all()
+    during = p[(p["departed_at"] >= 120) & (p["departed_at"] < 240)]
+    assert len(during) > 10 and (during["service_start_at"] >= 240).all() and (during["arrived_at"] < 240).all()
+
+
+def test_a_closure_that_never_ends_leaves_people_waiting_in_the_queue_not_given_up():
+    p = _parties(_gate_closed("2030-01-01T00:00:00+00:00", information={"closure_known_after_min": 0.0}))
+    assert not (p["outcome"] == "gave_up").any()
+    late = p[p["departed_at"] >= 120]
+    assert len(late) > 60 and (late["outcome"] == "waiting_at_end").all() and (late["crossing"] == "X").all()
+
+
+def test_with_every_road_closed_people_wait_at_home_until_one_reopens():
+    road = {"origin": "A", "crossing": "X", "road_km": 10, "travel_time_h": {"dist": "fixed", "value": 0.0}, "share": 1.0, "closed_from": "2024-01-01T02:00:00+00:00", "closed_until": "2024-01-01T05:00:00+00:00"}
+    s = tiny_scenario(routes=[road], information={"closure_known_after_min": 30.0})
+    p = _parties(s)
+    assert (p["outcome"] == "crossed").all()
+    # those who left after the cut was known waited at home until the reopening was known (05:30)
+    home = p[(p["departed_at"] >= 150) & (p["departed_at"] < 300)]
+    assert len(home) > 15 and (home["arrived_at"] >= 330).all() and (home["rerouted"] == 0).all()
+    # those who left before it was known drove into the cut, came back and waited too
+    blind = p[(p["departed_at"] >= 120) & (p["departed_at"] < 150)]
+    assert len(blind) > 2 and (blind["rerouted"]).all() and (blind["arrived_at"] >= 330).all()
+    # a road that never reopens: they are still waiting at home at the end, with no crossing, none gave up
+    road["closed_until"] = None
+    p = _parties(tiny_scenario(routes=[road], information={"closure_known_after_min": 30.0}))
+    stranded = p[p["departed_at"] >= 150]
+    assert len(stranded) > 50 and (stranded["outcome"] == "waiting_at_end").all() and stranded["crossing"].isna().all()
+
+
 def test_balking_diverts_to_another_crossing_and_pays_the_trip():
     s = _two_crossings(method="shares", km_b=10.0, people=600)
     s = tiny_scenario(**{**_raw(s), "behaviour": {"car": {"balk_queue_km": {"dist": "fixed", "value": 0.02}}, "max_diversions": 1,

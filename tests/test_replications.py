@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import signal
+import subprocess
 import sys
+import sysconfig
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import PARAMS, TINY, tiny_scenario
+from conftest import PARAMS, ROOT, TINY, tiny_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +25,7 @@ from model.analysis.key_figures import KPI_UNITS, summarise_kpis
 from model.cli import main
 from model.engine.arrivals import sample_departures
 from model.experiments.precision import FIRST_CHECK, precision_table, replicate_to_precision
-from model.experiments.replications import ExecutorError, run_replications, simulate
+from model.experiments.replications import ExecutorError, open_executor, run_replications, simulate
 from model.report.run_folder import scenario_toml, write_results
 from model.scenario import load_scenario, merge_scenarios, scenario_from_dict
 
@@ -247,15 +252,122 @@ def test_dask_missing_gives_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
     assert not any(tmp_path.iterdir())
 
 
-# --- Dask ---------------------------------------------------------------------------------------
+# --- Dask: a real scheduler and worker, each a process started from the project's .venv -----------
+#
+# Not a LocalCluster: its scheduler runs inside this process, which imports the model from the
+# checkout, so it cannot show that a scheduler started elsewhere (which unpickles the task graph
+# in recent Dask versions) needs the package too. `make venv` installs it in .venv.
+
+VENV_BIN = ROOT / ".venv" / "bin"
+#: Bounded waits: a process that is not up by then fails the test (with its log) instead of hanging it.
+STARTUP_S = 60
+
+
+def dask_env() -> dict[str, str]:
+    """The environment of a process started by hand: nothing points Python at this checkout."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+
+
+class DaskProcesses:
+    """Dask schedulers and workers started as separate processes, each in its own process group,
+    logging to a file in ``folder``; :meth:`stop` ends them all, whatever happened."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.procs = folder, []
+
+    def start(self, name: str, argv: list[str]) -> subprocess.Popen:
+        log = open(self.folder / f"{name}.log", "wb")
+        try:
+            proc = subprocess.Popen(argv, cwd=self.folder, env=dask_env(), stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            log.close()
+        self.procs.append(proc)
+        return proc
+
+    def log(self, name: str) -> str:
+        return (self.folder / f"{name}.log").read_text(errors="replace")[-3000:]
+
+    def scheduler(self, python: list[str], name: str = "scheduler") -> str:
+        """Start a scheduler on a free port of 127.0.0.1; its address once it is listening."""
+        file = self.folder / f"{name}.json"
+        proc = self.start(name, [*python, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                 "--scheduler-file", str(file), "--idle-timeout", "600"])
+        deadline = time.monotonic() + STARTUP_S
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                return json.loads(file.read_text())["address"]
+            except (OSError, ValueError, KeyError):
+                time.sleep(0.1)
+        pytest.fail(f"the Dask scheduler did not start within {STARTUP_S} s:\n{self.log(name)}")
+
+    def worker(self, python: list[str], address: str, name: str = "worker") -> None:
+        """Start one single-threaded worker (no nanny) and wait until the scheduler has it."""
+        import distributed
+
+        self.start(name, [*python, "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny",
+                          "--no-dashboard", "--death-timeout", "60"])
+        with distributed.Client(address, timeout=f"{STARTUP_S}s", set_as_default=False) as client:
+            try:
+                client.wait_for_workers(1, timeout=STARTUP_S)
+            except TimeoutError:
+                pytest.fail(f"the Dask worker did not join within {STARTUP_S} s:\n{self.log(name)}")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+                try:
+                    os.killpg(proc.pid, sig)  # the group this test started (start_new_session), nothing else
+                except ProcessLookupError:
+                    break
+                try:
+                    proc.wait(wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+
+
+def dask_cli(python: Path = VENV_BIN / "python") -> list[str]:
+    return [str(python), "-m", "dask"]
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as c:
-        yield c
+def cluster(tmp_path_factory):
+    """The address of a scheduler and one worker started with .venv/bin/dask, as on a real cluster."""
+    pytest.importorskip("distributed")
+    if not (VENV_BIN / "dask").exists():
+        pytest.skip("no .venv/bin/dask: run make venv")
+    procs = DaskProcesses(tmp_path_factory.mktemp("dask"))
+    try:
+        address = procs.scheduler([str(VENV_BIN / "dask")])
+        procs.worker([str(VENV_BIN / "dask")], address)
+        yield address
+    finally:
+        procs.stop()
+
+
+@pytest.fixture
+def dask_processes(tmp_path):
+    procs = DaskProcesses(tmp_path)
+    yield procs
+    procs.stop()
+
+
+@pytest.fixture(scope="module")
+def python_without_the_model(tmp_path_factory) -> Path:
+    """A Python with Dask and every dependency but not this package: a venv that sees .venv's
+    site-packages through a .pth line (so .venv's own .pth files, which install the package, are not run)."""
+    pytest.importorskip("distributed")
+    venv = tmp_path_factory.mktemp("no-model") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    python = venv / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True,
+                          capture_output=True, text=True, timeout=60).stdout.strip()
+    Path(site, "dask_from_project_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    check = subprocess.run([str(python), "-c", "import distributed, model"], cwd=venv, env=dask_env(), capture_output=True, text=True,
+                           timeout=60)
+    assert "No module named 'model'" in check.stderr, check.stderr
+    return python
 
 
 def test_dask_cluster_gives_the_same_records_as_local_runs(cluster):
@@ -271,10 +383,36 @@ def test_dask_cluster_gives_the_same_records_as_local_runs(cluster):
 def test_dask_through_the_cli_writes_the_same_tables(cluster, tmp_path, capsys):
     path = scenario_file(busy_tiny(), tmp_path)
     common = [str(path), "--replications", "3"]
-    code, out, _ = cli_run(capsys, [*common, "--executor", "dask", "--scheduler", cluster.scheduler_address,
-                                    "--out", str(tmp_path / "dask")])
-    assert code == 0
+    code, out, err = cli_run(capsys, [*common, "--executor", "dask", "--scheduler", cluster, "--out", str(tmp_path / "dask")])
+    assert code == 0, err
     dask_folder = out[-1]
     code, out, _ = cli_run(capsys, [*common, "--workers", "1", "--out", str(tmp_path / "local")])
     assert code == 0
     assert folder_bytes(dask_folder) == folder_bytes(out[-1])
+
+
+def test_a_scheduler_without_the_model_gives_one_line_and_exit_2(python_without_the_model, dask_processes, tmp_path, capsys):
+    address = dask_processes.scheduler(dask_cli(python_without_the_model))
+    code, out, err = cli_run(capsys, [str(ONE_CROSSING), "--replications", "2", "--executor", "dask", "--scheduler", address,
+                                      "--out", str(tmp_path / "out")])
+    assert code == 2 and not out and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("error: dask: the scheduler cannot import the model (ModuleNotFoundError: No module named 'model')")
+    assert f"install this package in every Dask process's environment (the scheduler's and each worker's): pip install -e {ROOT}" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_worker_without_the_model_gives_one_line_and_exit_2(python_without_the_model, dask_processes, tmp_path, capsys):
+    address = dask_processes.scheduler(dask_cli())
+    dask_processes.worker(dask_cli(python_without_the_model), address)
+    code, out, err = cli_run(capsys, [str(ONE_CROSSING), "--replications", "2", "--executor", "dask", "--scheduler", address,
+                                      "--out", str(tmp_path / "out")])
+    assert code == 2 and not out and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("error: dask: the worker at tcp://127.0.0.1:") and "cannot import the model" in err
+    assert f"pip install -e {ROOT}" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_error_raised_on_a_worker_becomes_one_executor_error(cluster):
+    with open_executor("dask", scheduler=cluster) as runner:
+        with pytest.raises(ExecutorError, match=r"^dask: a replication failed on the cluster \(AttributeError: .*pip install -e "):
+            list(runner.completed([(None, 0)]))  # not a scenario: the worker's replication raises

@@ -108,3 +108,13 @@ def test_headline_counts_each_person_not_crossed_once(tmp_path):
     not_crossed = kpis["people_departed"] - kpis["people_crossed"] - kpis["people_gave_up"]
     shown = re.search(r"([\d,]+) still on the way at the end", (folder / "report.html").read_text(encoding="utf-8"))
     assert int(shown.group(1).replace(",", "")) == round(not_crossed)
+
+
+def test_a_run_where_nobody_reaches_a_crossing_still_gets_its_report(tmp_path):
+    """A road so long that everyone is still on it at the end: parties head for a crossing but none reaches it,
+    and the report says so instead of crashing."""
+    code = main(["run", str(ROOT / "params" / "one_crossing_constant.toml"), "--set", "replications=1",
+                 "--set", "routes.0.road_km=45000", "--out", str(tmp_path), "--quiet", "--workers", "1"])
+    assert code == 0
+    (folder,) = (tmp_path / "one_crossing_constant").iterdir()
+    assert "still on the way" in (folder / "report.html").read_text(encoding="utf-8")

@@ -9,7 +9,9 @@ interval is no narrower, and an irrelevant parameter gets noise, not zero.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 
 import numpy as np
@@ -20,7 +22,9 @@ from model.experiments.capacity import booth_variant, find_booths, first_feasibl
 from model.experiments.sensitivity import parse_parameters, sensitivity
 from model.experiments.studies import Runner, compare, compare_table, difference_summary, parse_vary, sweep, variant
 from model.report.run_folder import scenario_toml
-from model.scenario import ScenarioError, load_scenario, read_scenario_dict
+from model.report.run_report import KPI_LABELS
+from model.report.study_pages import MAX_COLUMNS, capacity_page, compare_page, kpi_label, param_label, sensitivity_page, sweep_page
+from model.scenario import Channel, Crossing, Origin, ScenarioError, load_scenario, read_scenario_dict
 from tests.conftest import PARAMS, tiny_scenario
 
 
@@ -170,8 +174,10 @@ def test_booths_added_from_a_date_time_become_a_schedule_step():
 
 
 def test_capacity_gives_up_early_when_booths_no_longer_bind():
-    s = busy(replications=3)
-    q = question(s, "X", max_queue_km=0.001, start="2024-01-01T23:30")  # after the queue has long peaked
+    closed = [{"starts": "2024-01-01T04:30:00+00:00", "ends": "2024-01-01T12:00:00+00:00"}]
+    s = busy(replications=3, crossings=[{"name": "X", "car": {"booths": 2, "service": {"per_vehicle_min": 5.0, "dist": "exponential"}},
+                                         "closures": closed}])
+    q = question(s, "X", max_queue_km=0.001, start="2024-01-01T05:00")  # closed from then: the queue builds whatever the booths
     result = find_booths(s, q, Runner(), max_booths=200)
     assert result.booths is None and result.saturated
     assert list(result.evaluations["booths"]) == [2, 3]
@@ -257,3 +263,90 @@ def test_the_same_sweep_writes_the_same_tables_and_page(tmp_path):
         (folder,) = (tmp_path / out).glob("*/*")
         pages.append([(folder / name).read_bytes() for name in ("sweep.csv", "sweep_by_replication.csv", "sweep.html")])
     assert pages[0] == pages[1]
+
+
+# --- pages: the planner's words -----------------------------------------------------------------
+
+
+def _figures(text: str) -> list[tuple[list, dict]]:
+    """(data, layout) of every chart of a page, read back from its Plotly.newPlot calls."""
+    decoder, out = json.JSONDecoder(), []
+    for call in re.finditer(r'Plotly\.newPlot\(\s*"fig-\d+",\s*', text):
+        data, end = decoder.raw_decode(text, call.end())
+        layout, _ = decoder.raw_decode(text, re.compile(r"\s*,\s*").match(text, end).end())
+        out.append((data, layout))
+    return out
+
+
+def _headers(text: str) -> list[list[str]]:
+    """The column headers of every table of a page, as text."""
+    return [re.findall(r"<th[^>]*>(.*?)</th>", head) for head in re.findall(r"<thead>(.*?)</thead>", text, flags=re.S)]
+
+
+def _title(axis_or_layout: dict) -> str:
+    title = axis_or_layout.get("title", "")
+    return title.get("text", "") if isinstance(title, dict) else title
+
+
+def _expected_label(places: str, model, field: str) -> str:
+    """What a page calls a field: its places and its description in the schema, up to the first aside."""
+    description = model.model_fields[field].description
+    return f"{places}: {description.split(';')[0].split(' (')[0]}"
+
+
+def test_param_label_uses_the_schema_descriptions_and_keeps_the_places():
+    s = busy()
+    assert param_label("crossings.X.car.booths", s) == _expected_label("X, cars", Channel, "booths")
+    assert param_label("origins.A.people", s).startswith(_expected_label("A", Origin, "people"))
+    assert param_label("crossings.X.car.service.per_vehicle_min", s).startswith("X, cars, service time: ")
+    assert param_label("routes.0.road_km", s) == "route A -> X: road length (km)"  # no description: the name, its unit apart
+    assert "crossings" not in param_label("crossings.X.regimes.0.service_multiplier") and "(" not in param_label("seed")
+    assert param_label("crossings.X.no_such_field") == "crossings X no such field"  # unknown: a readable form of the key
+    assert kpi_label("wait_mean_h") == f"{KPI_LABELS['wait_mean_h']} (h)"
+
+
+def test_sweep_page_speaks_in_labels_marks_the_baseline_and_shows_few_columns(tmp_path):
+    s = busy(replications=3)
+    text = sweep_page(sweep(s, [parse_vary("crossings.X.car.booths=1:4:1")], Runner()), "peak_queue_km", "X")
+    label = param_label("crossings.X.car.booths", s)
+    ((_, layout), *_) = _figures(text)
+    assert _title(layout["xaxis"]) == label and _title(layout["yaxis"]) == f"{KPI_LABELS['peak_queue_km']} (km)"
+    headings = [_title(layout), _title(layout["xaxis"]), *re.findall(r"<h\d>(.*?)</h\d>", text), *_headers(text)[0]]
+    assert not [h for h in headings if "crossings.X" in h or "peak_queue_km" in h]
+    # the baseline: the scenario's own 2 booths, a dotted vertical line labelled so
+    assert [sh["x0"] for sh in layout.get("shapes", []) if sh.get("type") == "line"] == [2]
+    assert "baseline" in [a["text"] for a in layout.get("annotations", [])]
+    (header,) = _headers(text)
+    assert len(header) <= MAX_COLUMNS
+    assert header[:3] == [html.escape(label), html.escape(kpi_label("peak_queue_km")), "95% interval"]
+    assert header[3].startswith("difference to baseline")
+    assert "2 (baseline)" in text
+
+
+def test_compare_page_puts_the_paired_difference_first_in_few_columns():
+    s = busy(replications=3)
+    result = compare({"two": s, "three": variant(s, {"crossings.X.car.booths": 3})}, Runner())
+    text = compare_page(result, compare_table(result))
+    (header,) = _headers(text)
+    assert len(header) <= MAX_COLUMNS
+    assert header[:3] == ["key figure", "crossing", "three - two (paired 95% interval)"]
+    assert html.escape(kpi_label("peak_queue_km")) in text and ">peak_queue_km<" not in text
+
+
+def test_sensitivity_page_names_parameters_in_words():
+    s = busy(replications=2)
+    params = parse_parameters(s, "crossings.X.bus_spacing_m,crossings.X.car.booths", "10:20,1:3")
+    text = sensitivity_page(sensitivity(s, params, Runner(), kpi="peak_queue_km", crossing="X", samples=2))
+    ((data, layout),) = _figures(text)
+    assert set(data[0]["y"]) == {_expected_label("X", Crossing, "bus_spacing_m"), _expected_label("X, cars", Channel, "booths")}
+    assert len(_headers(text)[0]) <= MAX_COLUMNS and "peak_queue_km" not in _title(layout)
+
+
+def test_capacity_page_draws_only_the_booth_counts_tried():
+    s = busy(replications=3)
+    result = find_booths(s, question(s, "X", max_queue_km=0.05), Runner(), max_booths=200)
+    tried = [str(b) for b in sorted(result.evaluations["booths"])]
+    share, per_rep, _ = _figures(capacity_page(result))
+    for data, layout in (share, per_rep):
+        assert layout["xaxis"]["type"] == "category" and layout["xaxis"]["categoryarray"] == tried
+        assert set(data[0]["x"]) == set(tried)

@@ -14,12 +14,18 @@ from model.analysis.theory import erlang_b, erlang_c, fluid_queue, littles_law, 
 from model.experiments.checks import (
     FLUID_CASE,
     MMcCase,
-    _mmc_measures,
+    _mmc_replication,
     check_fluid,
     check_mmc,
     fluid_expected,
     fluid_scenario,
+    judge,
+    mmc_cases,
+    mmc_pool,
+    mmc_rows,
     mmc_scenario,
+    replications_needed,
+    run_mmc,
 )
 from model.experiments.replications import run_replications
 
@@ -64,34 +70,100 @@ def test_mmc_figures_follow_littles_law_and_mm1():
 # --- the engine as an M/M/c queue -------------------------------------------------------------------
 
 
-def test_simulated_mmc_matches_erlang_c():
-    """rho = 0.8, 2 booths, 8 replications x 3,000 customers after warm-up.
+def _values_around(exact: float, n: int, rel_sd: float, seed: int = 3) -> np.ndarray:
+    """``n`` per-replication values whose mean is exactly ``exact`` and relative sd about ``rel_sd``."""
+    z = np.random.default_rng(seed).standard_normal(n)
+    return exact * (1.0 + rel_sd * (z - z.mean()) / z.std(ddof=1))
 
-    Tolerance: 4 standard errors measured across the replications. With
-    24,000 customers the heavy-traffic estimate of the relative standard
-    error of the mean wait, about 2 / ((1 - rho) sqrt(n)) = 6%, gives a band
-    of roughly +/- 25% around Erlang C's 17.8 min; the asserted width below
-    keeps the test from passing on noise alone.
-    """
-    case = MMcCase(0.8, 2, 3_000, 8)
-    rows = check_mmc(case, workers=1)
-    for row in rows:
-        assert row.passed, row
+
+def test_judge_passes_unbiased_values_and_fails_a_20_percent_bias():
+    """The judging function alone: 40 replications whose 95% half-width is about 2.4% of the exact value."""
+    exact = 17.78
+    fair = _values_around(exact, 40, 0.075)
+    ok = judge(fair, exact, precision_pct=3.0)
+    assert ok.passed and ok.contains and ok.precise and ok.half_width_pct < 3.0
+    for bias in (0.8, 1.2):
+        bad = judge(fair * bias, exact, precision_pct=3.0)
+        assert bad.precise and not bad.contains and not bad.passed
+    # A pass bounds the error by the target: every bias beyond 3% fails, whatever the noise.
+    assert not judge(fair * 1.035, exact, precision_pct=3.0).passed
+    # Imprecise values fail even when unbiased: the procedure must add replications instead.
+    wide = judge(_values_around(exact, 10, 0.16), exact, precision_pct=3.0)
+    assert wide.contains and not wide.precise and not wide.passed
+
+
+def test_the_old_four_standard_error_rule_let_a_20_percent_bias_through():
+    """10 replications with a 5% standard error: 4 SE = 20%, so the old rule passed a 20% bias; judge() does not."""
+    exact = 17.78
+    biased = _values_around(exact, 10, 0.16) * 1.2
+    se = biased.std(ddof=1) / math.sqrt(len(biased))
+    assert abs(biased.mean() - exact) <= 4 * se  # the old rule: pass
+    assert not judge(biased, exact, precision_pct=3.0).passed
+
+
+def test_replications_needed_follows_the_square_law():
+    assert replications_needed(10, 0.06, 0.03) == 40
+    assert replications_needed(10, 0.031, 0.03) == 11
+    assert replications_needed(10, 0.02, 0.03) == 5
+
+
+def test_real_replications_meet_the_precision_and_a_20_percent_bias_or_wrong_service_rate_fails():
+    """rho = 0.5, 1 booth (the cheapest full case): the procedure reaches 3%; the same values judged against a
+    20%-biased or 20%-wrong-service theory fail."""
+    case = mmc_cases(quick=False)[0]
+    assert (case.utilisation, case.booths) == (0.5, 1)
+    (result,) = run_mmc([case], None)
+    wait, p_wait, lq = result.judgements
+    assert wait.precise and wait.half_width <= 0.03 * wait.exact
+    assert wait.contains and p_wait.contains and lq.contains and not result.capped
+    assert wait.exact == pytest.approx(10.0)  # M/M/1 at rho 0.5 and 10 min: Wq = rho / (mu - lambda)
+    waits = result.values[:, 0]
+    for bias in (0.8, 1.2):
+        assert not judge(waits * bias, wait.exact, case.precision_pct).passed
+    for service_min in (0.8 * case.service_min, 1.2 * case.service_min):  # theory at a 20% wrong service rate
+        assert not judge(waits, case.theory(service_min).wq, case.precision_pct).passed
+
+
+def _small_case(**kw) -> MMcCase:
+    return MMcCase(0.8, 2, 1_000, 4, **{"precision_pct": 10.0, "max_replications": 40, **kw})
+
+
+def test_sequential_procedure_keeps_earlier_replications_and_does_not_depend_on_workers():
+    case = _small_case()
+    one = run_mmc([case], None)[0]
+    with mmc_pool(2) as pool:
+        two = run_mmc([case], pool)[0]
+    assert one.replications == two.replications > case.replications
+    np.testing.assert_array_equal(one.values, two.values)
+    scenario = mmc_scenario(case)
+    first = [_mmc_replication(case, scenario, r) for r in range(case.replications)]
+    np.testing.assert_array_equal(one.values[: case.replications], np.array(first))
+    assert one.judgements[0].precise or one.replications == case.max_replications
+
+
+def test_mmc_check_fails_and_says_so_when_the_cap_is_hit():
+    rows = check_mmc(_small_case(precision_pct=0.5, max_replications=6))
     wait = rows[0]
-    assert wait.expected == pytest.approx(mmc(case.arrival_per_min, 0.1, 2).wq)
-    assert (wait.ci95_high - wait.ci95_low) / wait.expected < 0.4
+    assert not wait.passed and "cap of 6 replications hit" in wait.tolerance and wait.replications == 6
+    assert all("cap of 6" in r.tolerance for r in rows)
 
 
-def test_mmc_check_can_fail_when_service_is_off_by_ten_percent():
-    """The same runs compared with the theory for 10% faster service are rejected."""
-    case = MMcCase(0.8, 2, 3_000, 8)
-    recs = run_replications(mmc_scenario(case), range(case.replications), 1)
-    waits = np.array([_mmc_measures(case, r)[0] for r in recs])
-    se = waits.std(ddof=1) / math.sqrt(len(waits))
-    wrong = mmc(case.arrival_per_min, 1.0 / (0.9 * case.service_min), 2).wq
-    right = mmc(case.arrival_per_min, 1.0 / case.service_min, 2).wq
-    assert abs(waits.mean() - right) <= 4 * se
-    assert abs(waits.mean() - wrong) > 4 * se
+@pytest.mark.parametrize("quick", [True, pytest.param(False, marks=pytest.mark.slow)])
+def test_every_validation_case_meets_its_precision_and_contains_erlang_c(quick):
+    """The suite's cases as ``validate`` runs them (full: about 14 million customers, a few minutes on 2 cores)."""
+    cases = mmc_cases(quick)
+    with mmc_pool(2) as pool:
+        results = run_mmc(cases, pool)
+    for case, result in zip(cases, results):
+        wait = result.judgements[0]
+        assert wait.half_width <= case.precision_pct / 100 * wait.exact, (case, wait)
+        assert case.precision_pct == ((20.0 if case.utilisation <= 0.9 else 30.0) if quick else
+                                      (3.0 if case.utilisation <= 0.9 else 5.0))
+        for j in result.judgements:
+            assert j.low <= j.exact <= j.high, (case, j)
+    rows = [row for result in results for row in mmc_rows(result)]
+    assert all(r.passed for r in rows)
+    assert all(r.replications >= 10 and r.customers == c.customers for r, c in zip(rows, [c for c in cases for _ in "abc"]))
 
 
 def test_many_booths_and_light_load_mean_no_wait():

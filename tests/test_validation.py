@@ -105,6 +105,14 @@ def test_validate_quick_writes_a_run_folder(tmp_path):
     table = pd.read_csv(folder / "validation.csv")
     assert {"name", "expected", "simulated", "ci95_low", "ci95_high", "tolerance", "passed"} <= set(table.columns)
     assert set(table["group"]) == {"M/M/c", "fluid", "Little", "conservation"}
+    # M/M/c rows say how many replications of how many customers the precision needed, and the target
+    mmc = table[table["group"] == "M/M/c"]
+    assert len(mmc) == 12 and (mmc["replications"] >= 10).all() and (mmc["customers"] > 0).all()
+    wait = mmc[mmc["name"].str.endswith("mean wait (min)")]
+    assert (wait["half_width_pct"] <= wait["target_pct"]).all() and set(wait["target_pct"]) == {20.0, 30.0}
+    assert wait["tolerance"].str.contains("95% CI contains Erlang C and half-width <=").all()
+    assert mmc["tolerance"].str.contains("set by the mean wait's").sum() == 8
+    assert table["replications"].notna().all()
     page = (folder / "validation.html").read_text()
     assert page.count("<script type='text/javascript'>") == 1 and "<script src=" not in page  # plotly.js once, inline
 

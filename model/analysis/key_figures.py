@@ -43,9 +43,11 @@ KPI_UNITS: dict[str, str] = {
     "people_waiting_at_end": "people",
     "people_travelling_at_end": "people",
     "people_waiting_for_bus_at_end": "people",
+    "people_waiting_at_home_at_end": "people",
     "parties_crossed": "parties",
     "vehicles_crossed": "vehicles",
     "people_diverted": "people",
+    "people_diverted_away": "people",
     "people_walked": "people",
     "people_inspected": "people",
     "share_crossed": "fraction",
@@ -65,7 +67,15 @@ KPI_UNITS: dict[str, str] = {
     "wait_max_h": "h",
     **{f"wait_mean_h_{m}": "h" for m in MODES},
     **{f"wait_p90_h_{m}": "h" for m in MODES},
-    "queue_cleared_at": "datetime",
+    "person_wait_mean_h": "h",
+    "person_wait_p50_h": "h",
+    "person_wait_p90_h": "h",
+    "surge_people_served": "people",
+    "surge_person_wait_mean_h": "h",
+    "surge_person_wait_p50_h": "h",
+    "surge_person_wait_p90_h": "h",
+    "surge_person_wait_max_h": "h",
+    "surge_cleared_at": "datetime",
     "person_hours_waiting": "person-hours",
     "people_waiting_at_night_max": "people",
 }
@@ -132,12 +142,36 @@ def _area(times: np.ndarray, values: np.ndarray, horizon: float) -> float:
     return float(np.sum(values * np.diff(edges)))
 
 
-def _cleared_at(times: np.ndarray, waiting: np.ndarray) -> float:
-    """When the queue last became empty and stayed so; NaN if it never queued or is not empty at the end."""
-    if len(waiting) == 0 or waiting[-1] > 0 or not (waiting > 0).any():
+def surge_cleared_at(times: np.ndarray, people: np.ndarray, threshold: float, hold_min: float, horizon: float) -> float:
+    """When a surge queue cleared: after its peak, the first time fewer than ``threshold`` people wait and
+    stay fewer for ``hold_min`` minutes (within the run). NaN if it never reached ``threshold`` or had not
+    cleared so by the end.
+
+    ``times``/``people`` is a right-continuous step series. Taking the peak first keeps an early lull
+    from counting as clearance; asking for a hold keeps a short dip inside the surge from counting, and a
+    later small queue (one car on a quiet day) from moving the date.
+    """
+    if len(people) == 0 or people.max() < threshold:
         return math.nan
-    last_busy = int(np.nonzero(waiting > 0)[0][-1])
-    return float(times[last_busy + 1])
+    peak = int(np.argmax(people))
+    t, below = times[peak:], (people[peak:] < threshold).astype(np.int8)
+    edges = np.diff(np.concatenate(([0], below, [0])))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)  # runs below, stop exclusive
+    start_t = t[starts]
+    stop_t = np.where(stops < len(t), t[np.minimum(stops, len(t) - 1)], horizon)
+    held = stop_t - start_t >= hold_min
+    return float(start_t[held][0]) if held.any() else math.nan
+
+
+def surge_arrivals(times: np.ndarray, people: np.ndarray, arrived_at: np.ndarray, threshold: float, cleared_at: float,
+                   horizon: float) -> np.ndarray:
+    """Whether each arrival came in the surge window: from the first time ``threshold`` people waited until
+    the surge queue cleared (``cleared_at``; the end of the run if it had not). No surge, no window."""
+    reached = np.flatnonzero(people >= threshold)
+    if not len(reached):
+        return np.zeros(len(arrived_at), dtype=bool)
+    end = horizon if math.isnan(cleared_at) else cleared_at
+    return (arrived_at >= times[reached[0]]) & (arrived_at < end)
 
 
 def _night_minutes(scenario: Scenario, hour: int = 3) -> np.ndarray:
@@ -171,15 +205,21 @@ def _party_arrays(p: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def _party_figures(p: dict[str, np.ndarray], people_departed: float) -> dict[str, float]:
-    """Figures of the parties ``p`` (arrays of :func:`_party_arrays`, already selected)."""
+def _first_crossing_figures(p: dict[str, np.ndarray], chose: np.ndarray) -> dict[str, float]:
+    """Figures of the parties that first chose a crossing (``chose``): who set off for it, who left it for another."""
+    return {"people_departed": float(p["people"][chose].sum()),
+            "people_diverted_away": float(p["people"][chose & p["diverted_away"]].sum())}
+
+
+def _party_figures(p: dict[str, np.ndarray]) -> dict[str, float]:
+    """Figures of the parties ``p`` (arrays of :func:`_party_arrays`, selected by final crossing)."""
     people, outcome, mode, walked = p["people"], p["outcome"], p["mode"], p["walked"]
     crossed = outcome == "crossed"
     out = {
-        "people_departed": people_departed,
         "people_arrived": float(people[~np.isnan(p["arrived_at"])].sum()),
         **{f"people_{o}": float(people[outcome == o].sum()) for o in ("crossed", "gave_up", "waiting_at_end", "travelling_at_end")},
-        "people_waiting_for_bus_at_end": float(people[(outcome == "waiting_at_end") & p["no_crossing"]].sum()),
+        "people_waiting_for_bus_at_end": float(people[(outcome == "waiting_at_end") & p["no_crossing"] & (mode == "bus")].sum()),
+        "people_waiting_at_home_at_end": float(people[(outcome == "waiting_at_end") & p["no_crossing"] & (mode != "bus")].sum()),
         "parties_crossed": float(crossed.sum()),
         "vehicles_crossed": float(((mode == "car") & crossed & ~walked).sum()
                                   + len(np.unique(p["bus_id"][crossed & (mode == "bus")]))),
@@ -204,25 +244,44 @@ def _party_figures(p: dict[str, np.ndarray], people_departed: float) -> dict[str
         w = wait[crossed & (mode == m)]
         out[f"wait_mean_h_{m}"] = float(w.mean()) if len(w) else math.nan
         out[f"wait_p90_h_{m}"] = float(np.quantile(w, 0.9)) if len(w) else math.nan
+    out.update(_person_waits(waits, people[crossed], "person_wait", ("mean", "p50", "p90")))
+    surge = crossed & p["surge"]
+    out["surge_people_served"] = float(people[surge].sum())
+    out.update(_person_waits(wait[surge], people[surge], "surge_person_wait", ("mean", "p50", "p90", "max")))
     return out
 
 
-def _queue_figures(series: pd.DataFrame, horizon: float, nights: np.ndarray) -> dict[str, float]:
+def _person_waits(waits: np.ndarray, people: np.ndarray, prefix: str, stats: tuple[str, ...]) -> dict[str, float]:
+    """Wait figures counting each person once (a party's wait weighted by its people), in hours."""
+    if not people.sum():
+        return {f"{prefix}_{s}_h": math.nan for s in stats}
+    per_person = np.repeat(waits, people.astype(np.int64))
+    values = {"mean": per_person.mean(), "max": per_person.max()}
+    values.update(zip(("p50", "p90"), np.quantile(per_person, [0.5, 0.9])))
+    return {f"{prefix}_{s}_h": float(values[s]) for s in stats}
+
+
+def _queue_figures(series: pd.DataFrame, horizon: float, nights: np.ndarray, clearance: tuple[float, float]) -> dict[str, float]:
     t, km = series["time"].to_numpy(), series["queue_km"].to_numpy()
     people = series["people_waiting"].to_numpy()
     vehicles = series["vehicles_waiting"].to_numpy()
     peak = int(np.argmax(km)) if len(km) else 0
-    waiting = vehicles + people
     return {
         "peak_queue_km": float(km[peak]) if len(km) else 0.0,
         "peak_queue_at": float(t[peak]) if len(km) and km[peak] > 0 else math.nan,
         "peak_vehicles_waiting": float(vehicles.max()) if len(vehicles) else 0.0,
         "peak_people_waiting": float(people.max()) if len(people) else 0.0,
         "mean_queue_km": _area(t, km, horizon) / horizon,
-        "queue_cleared_at": _cleared_at(t, waiting),
+        "surge_cleared_at": surge_cleared_at(t, people, *clearance, horizon),
         "person_hours_waiting": _area(t, people, horizon) / 60.0,
         "people_waiting_at_night_max": float(value_at(t, people, nights).max()) if len(nights) else 0.0,
     }
+
+
+def _all_cleared_at(by_crossing: list[dict[str, float]], threshold: float) -> float:
+    """When the last crossing's surge queue cleared (NaN if one with a surge had not, or none had a surge)."""
+    surged = [f["surge_cleared_at"] for f in by_crossing if f["peak_people_waiting"] >= threshold]
+    return max(surged) if surged and not any(math.isnan(x) for x in surged) else math.nan
 
 
 def _split(frame: pd.DataFrame, column: str) -> dict:
@@ -249,21 +308,30 @@ def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataF
     """
     horizon = scenario.horizon_min
     nights = _night_minutes(scenario)
+    rules = scenario.key_figures
+    clearance = (rules.clearance_people, rules.clearance_hold_h * 60.0)
     empty_series = crossing_series(queues.iloc[:0])
     series = crossing_series_by_replication(scenario, queues) if series is None else series
     rows = []
     for rep, p_rep in parties.groupby("replication", sort=True):
         p = _party_arrays(p_rep)
-        series_list = []
+        p["surge"] = np.zeros(len(p["people"]), dtype=bool)
+        p["diverted_away"] = p["diverted"] & (p["crossing"] != p["first_crossing"])
+        series_list, queue_figures = [], []
         for c in scenario.crossings:
-            series_list.append(series.get((rep, c.name), empty_series))
+            s = series.get((rep, c.name), empty_series)
             here = p["crossing"] == c.name
-            departed = float(p["people"][p["first_crossing"] == c.name].sum())
-            figures = _party_figures({k: v[here] for k, v in p.items()}, departed)
-            rows.append({"replication": rep, "crossing": c.name, **figures, **_queue_figures(series_list[-1], horizon, nights)})
-        all_series = _summed(series_list)
-        rows.append({"replication": rep, "crossing": "all", **_party_figures(p, float(p["people"].sum())),
-                     **_queue_figures(all_series, horizon, nights)})
+            series_list.append(s)
+            queue_figures.append(_queue_figures(s, horizon, nights, clearance))
+            p["surge"][here] = surge_arrivals(s["time"].to_numpy(), s["people_waiting"].to_numpy(), p["arrived_at"][here],
+                                              rules.clearance_people, queue_figures[-1]["surge_cleared_at"], horizon)
+            rows.append({"replication": rep, "crossing": c.name, **_first_crossing_figures(p, p["first_crossing"] == c.name),
+                         **_party_figures({k: v[here] for k, v in p.items()}), **queue_figures[-1]})
+        everyone = np.ones(len(p["people"]), dtype=bool)
+        all_figures = {**_first_crossing_figures(p, everyone), **_party_figures(p),
+                       **_queue_figures(_summed(series_list), horizon, nights, clearance)}
+        all_figures["surge_cleared_at"] = _all_cleared_at(queue_figures, rules.clearance_people)
+        rows.append({"replication": rep, "crossing": "all", **all_figures})
     return pd.DataFrame(rows, columns=["replication", "crossing", *KPI_UNITS])
 
 

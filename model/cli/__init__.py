@@ -18,7 +18,15 @@ from typing import Callable
 
 from ..experiments import ExecutorError
 from ..scenario import ScenarioError
-from .options import DEFAULT_SCENARIO, EXIT_BAD_INPUT, UsageError, _Parser, add_scenario_options, check_run_options
+from .options import (
+    DEFAULT_SCENARIO,
+    EXIT_BAD_INPUT,
+    UsageError,
+    _Parser,
+    add_scenario_options,
+    check_run_options,
+    scenario_warnings_as_lines,
+)
 from .run import add_report_options, add_validate_options, cmd_report, cmd_run, cmd_validate
 from .studies import (
     add_capacity_options,
@@ -60,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if hasattr(args, "executor"):
             check_run_options(args)
-        return COMMANDS[args.command][2](args)
+        with scenario_warnings_as_lines():
+            return COMMANDS[args.command][2](args)
     except (ScenarioError, UsageError, ExecutorError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -5,16 +5,21 @@ exit code 2, like a bad scenario) instead of argparse's usage dump. The
 scenario options (``--seed``, ``--set``, ``--replications``, ``--precision``,
 ``--workers``, ``--executor``, ...) are the same for ``run`` and the
 experiments, and so is turning them into a resolved :class:`Scenario`.
+Loading a scenario may warn of implausible values (:class:`ScenarioWarning`);
+:func:`scenario_warnings_as_lines` shows each once, as one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..experiments import EXECUTORS
-from ..scenario import Scenario, load_scenario
+from ..scenario import Scenario, ScenarioWarning, load_scenario
 
 DEFAULT_SCENARIO = Path("params") / "kharkiv_2022.toml"
 EXIT_BAD_INPUT = 2
@@ -97,6 +102,32 @@ def check_run_options(args) -> None:
         raise UsageError("--executor dask needs --scheduler ADDRESS, e.g. tcp://10.0.0.5:8786")
     if args.executor != "dask" and args.scheduler:
         raise UsageError(f"--scheduler {args.scheduler} needs --executor dask")
+
+
+@contextmanager
+def scenario_warnings_as_lines() -> Iterator[None]:
+    """Within this block, each scenario warning is one line on stderr: ``warning: FILE: FIELD: got V; WHY``.
+
+    A warning is shown once per field, value and reason, whichever file it came
+    from: the run folder's own copy of the scenario, read back for the report,
+    does not repeat it. Other warnings are shown as usual.
+    """
+    shown: set[tuple[str, str, str]] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ScenarioWarning)
+        usual = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if not isinstance(message, ScenarioWarning):
+                usual(message, category, filename, lineno, file, line)
+                return
+            key = (message.field, message.value, message.reason)
+            if key not in shown:
+                shown.add(key)
+                print(f"warning: {message}", file=sys.stderr)
+
+        warnings.showwarning = show
+        yield
 
 
 def scenario_from_args(args, path: str | None = None) -> Scenario:

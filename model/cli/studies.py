@@ -10,6 +10,7 @@ every variant is what makes their differences paired.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -37,8 +38,9 @@ from ..experiments import (
     sweep,
     sweep_table,
 )
+from ..experiments.studies import current_value
 from ..report import capacity_page, compare_page, sensitivity_page, sweep_page, write_study
-from ..scenario import Scenario
+from ..scenario import Scenario, ScenarioError, load_scenario
 from .options import UsageError, _positive_int, add_scenario_options, progress, scenario_from_args
 
 
@@ -130,9 +132,70 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+COMPARE_SEMANTICS = (
+    "--set, --seed and --replications apply to every scenario compared: use them for what the comparison "
+    "should share (replications, seed, a smaller surge). Every scenario runs on the first one's seed and "
+    "replications, so replication r of each sees the same surge. A --set on a field where the scenarios "
+    "differ makes them equal there, so that difference is no longer compared: a warning on stderr says so, "
+    "and another when the scenarios are identical after the overrides (every difference is then 0). To "
+    "change one scenario only, write a variant file that starts with extends = \"other.toml\"."
+)
+
+
 def add_compare_options(p: argparse.ArgumentParser) -> None:
+    p.epilog = COMPARE_SEMANTICS
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="two or more scenario TOML files; differences are to the first")
     add_scenario_options(p, positional=False)
+
+
+#: Fields that name or describe a scenario and change nothing it simulates.
+_LABEL_FIELDS = ("name", "title", "description")
+#: Fields compare sets to the first scenario's on every scenario, whatever the files or overrides say.
+_SHARED_FIELDS = ("seed", "replications")
+_ABSENT = object()
+
+
+def _short(value, width: int = 60) -> str:
+    text = "absent" if value is _ABSENT else json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _value_at(scenario: Scenario, key: str):
+    try:
+        return current_value(scenario, key)
+    except ScenarioError:
+        return _ABSENT
+
+
+def _compare_warnings(args, labels: list[str], scenarios: dict[str, Scenario]) -> list[str]:
+    """What the overrides do to the comparison: one line per override that erases a difference
+    between the scenarios, and one if they are identical once the overrides are applied."""
+    lines = []
+    overrides = [(o.partition("=")[0].strip(), f"--set {o}") for o in args.overrides]
+    if overrides:
+        try:
+            files = {label: load_scenario(path) for label, path in zip(labels, args.scenarios)}
+        except ScenarioError:  # valid only with the overrides: nothing to compare them against
+            files = {}
+        for key, option in overrides:
+            if not files or key in _SHARED_FIELDS:
+                continue
+            values = {label: _value_at(s, key) for label, s in files.items()}
+            if any(v != values[labels[0]] for v in values.values()):
+                shown = ", ".join(f"{label}: {_short(v)}" for label, v in values.items())
+                lines.append(f"warning: {option} sets a field on which the compared scenarios differ ({shown}); "
+                             "it applies to every scenario, so that difference is not compared")
+
+    def model_fields(s: Scenario) -> dict:
+        dump = s.model_dump(mode="json")
+        return {k: v for k, v in dump.items() if k not in _LABEL_FIELDS + _SHARED_FIELDS}
+
+    fields = [model_fields(s) for s in scenarios.values()]
+    if all(f == fields[0] for f in fields[1:]):
+        after = " after the overrides" if args.overrides else ""
+        lines.append(f"warning: the compared scenarios are identical{after} (apart from names and seed): "
+                     "every difference will be 0")
+    return lines
 
 
 def cmd_compare(args) -> int:
@@ -142,6 +205,8 @@ def cmd_compare(args) -> int:
     labels = [s if stems.count(s) == 1 else f"{s}-{stems[:i + 1].count(s)}" for i, s in enumerate(stems)]
     scenarios = {label: _study_scenario(args, path) for label, path in zip(labels, args.scenarios)}
     first = scenarios[labels[0]]
+    for line in _compare_warnings(args, labels, scenarios):
+        print(line, file=sys.stderr)
 
     def work(runner):
         result = compare(scenarios, runner)
@@ -157,7 +222,7 @@ def cmd_compare(args) -> int:
     cols = ["crossing", "kpi", f"{labels[0]}:mean"]
     for label in labels[1:]:
         cols += [f"{label}:mean", f"{label}:diff", f"{label}:diff_ci95_low", f"{label}:diff_ci95_high"]
-    _print_rows(t[t["kpi"].isin(["peak_queue_km", "wait_mean_h", "wait_p90_h", "people_crossed", "queue_cleared_at"])][cols])
+    _print_rows(t[t["kpi"].isin(["peak_queue_km", "wait_mean_h", "wait_p90_h", "people_crossed", "surge_cleared_at"])][cols])
     print(folder)
     return 0
 
@@ -229,12 +294,6 @@ def cmd_capacity(args) -> int:
     print(f"{scenario.name}: {q.crossing} {q.channel} booths ({when}) for {q.figure} <= {q.limit:g} {q.unit} "
           f"in >= {q.share:.0%} of {scenario.replications} replications")
     _print_rows(r.evaluations)
-    if r.booths is not None:
-        print(f"booths needed: {r.booths}")
-    elif r.saturated:
-        print(f"not reachable with booths: from {r.evaluations['booths'].iloc[-2]} booths on, more change no replication "
-              "(the queue is held by something else: inspection, closures, or it peaks before --from)")
-    else:
-        print(f"not reached with up to {args.max_booths} booths")
+    print(f"booths needed: {r.booths}" if r.booths is not None else r.reason)
     print(folder)
     return 0

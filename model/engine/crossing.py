@@ -185,10 +185,14 @@ class CrossingPost:
             env.process(self._follow_closures())
 
     def is_closed_at(self, t: float) -> bool:
+        return self.reopens_at(t) > t
+
+    def reopens_at(self, t: float) -> float:
+        """When the closure in force at ``t`` ends (``t`` itself if the crossing is open then)."""
         for a, b in self.closure_windows:
             if a <= t < b:
-                return True
-        return False
+                return b
+        return t
 
     def _follow_regimes(self, regimes):
         for at, regime in regimes:

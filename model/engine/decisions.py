@@ -2,7 +2,10 @@
 
 * **Route choice** when leaving home: by the routes' fixed shares, or by a
   multinomial logit on expected travel time plus the wait read in the latest
-  queue report; closed roads and crossings are avoided once known.
+  queue report; closed roads and crossings are avoided once known. A closure
+  is never a reason to give up: with every reachable crossing closed, people
+  go and queue at one (adding the time until it reopens to its cost), and
+  with every road closed they wait at home until one reopens.
 * **Balking** on arrival: a queue longer than the party's threshold (km of
   road, or people on foot) sends it on to another crossing.
 * **Reneging** when patience runs out: divert, walk, or give up, drawn with
@@ -66,24 +69,30 @@ class Decisions:
             return only
         origin, mode = self.origins[p.origin], p.mode
         known = now - self.scenario.information.closure_known_after_min
-        options = [
-            (name, r)
-            for name, r, post in self._route_options[key]
-            if not (name in excluded or r.is_closed(known) or post.is_closed_at(known))
-        ]
+        roads = [(name, r, post) for name, r, post in self._route_options[key] if not (name in excluded or r.is_closed(known))]
+        # avoid a crossing known to be closed; if every crossing it can reach is, go and queue at one (it reopens)
+        options = [option for option in roads if not option[2].is_closed_at(known)] or roads
         if not options:
             return None
         if len(options) == 1:
             return options[0][0]
         if origin.choice.method == "shares":
-            weights = [r.spec.share or 0.0 for _, r in options]
+            weights = [r.spec.share or 0.0 for _, r, _ in options]
             if sum(weights) <= 0:
                 weights = [1.0] * len(options)
         else:
             waits = self.reports.known_waits_h()
-            costs_h = [r.expected_travel_min(now) / 60.0 + waits.get((name, mode), 0.0) for name, r in options]
+            costs_h = [(r.expected_travel_min(now) + max(0.0, post.reopens_at(known) - now)) / 60.0 + waits.get((name, mode), 0.0)
+                       for name, r, post in options]
             weights = logit_weights(costs_h, origin.choice.logit_scale_per_h)
         return options[pick(weights, draw)][0]
+
+    def roads_change_at(self, p: Party, now: float) -> float:
+        """The next time a road from ``p``'s origin closes, reopens, or becomes known to have (inf: never)."""
+        lag = self.scenario.information.closure_known_after_min
+        changes = (t for _, r, _ in self._route_options[p.origin, p.mode]
+                   for t in (r.closed_from + lag, r.closed_until, r.closed_until + lag) if t > now)
+        return min(changes, default=INF)
 
     def diversion(self, p: Party, here: str, now: float) -> tuple[str, float] | None:
         """Where a party leaving crossing ``here`` drives on to, and how far (km); None if nowhere or too many tries."""

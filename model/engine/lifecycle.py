@@ -24,8 +24,6 @@ def party(surge, p: Party, crossing: str | None = None):
     env, decide = surge.env, surge.decisions
     if crossing is None:
         crossing = yield from _travel_to_border(surge, p)
-        if crossing is None:
-            return _give_up(p, env.now)
     p.first_crossing = p.first_crossing or crossing
     p.arrived_at = env.now
     while True:  # at a crossing: join its queue or move on, until a booth takes the party
@@ -69,13 +67,17 @@ def party(surge, p: Party, crossing: str | None = None):
 
 def _travel_to_border(surge, p: Party):
     """Leave home: pick a route and drive (or walk) it; a road found cut means back home and choose
-    again. The crossing reached, or None if no route is open."""
+    again. With no road left to try, wait at home until a road reopens (for ever, if none does: the
+    party is then still waiting at the end). The crossing reached."""
     env = surge.env
     excluded: tuple[str, ...] = ()
     while True:
         crossing = surge.decisions.route(p, excluded, env.now)
         if crossing is None:
-            return None
+            p.outcome = "waiting_at_end"  # at home, with no open road
+            yield env.timeout(surge.decisions.roads_change_at(p, env.now) - env.now)
+            p.outcome, excluded = "travelling_at_end", ()
+            continue
         p.first_crossing = p.first_crossing or crossing
         route = surge.routes[p.origin][crossing]
         now = env.now

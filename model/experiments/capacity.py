@@ -22,11 +22,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..analysis import summarise_grid, to_datetimes
+from ..analysis import ReplicationResult, queue_step, summarise_grid, to_datetimes, value_at
 from ..scenario import MODES, Scenario, ScenarioError
-from .studies import Runner, check_crossing, replication_table, variant
+from .studies import Runner, check_crossing, variant
 
-__all__ = ["Question", "CapacityResult", "question", "booth_variant", "first_feasible", "find_booths"]
+__all__ = ["Question", "CapacityResult", "question", "booth_variant", "figure_of", "first_feasible", "find_booths"]
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,10 @@ def question(
 
     ``max_queue_km`` limits the crossing's peak queue (all its channels);
     ``max_wait_h`` limits the 90th-percentile wait of the channel's parties
-    that were served. ``start`` is read in the scenario's time zone when it
-    has no offset and must fall inside the run.
+    (see :func:`figure_of`). ``start`` is read in the scenario's time zone
+    when it has no offset and must fall inside the run; the figure is then
+    measured from ``start`` on: the queue from then, the waits of those who
+    arrive then or later.
     """
     check_crossing(scenario, crossing, allow_all=False)
     if channel not in MODES or scenario.crossing(crossing).channel(channel) is None:
@@ -146,18 +148,43 @@ def first_feasible(
     return good
 
 
+def figure_of(scenario: Scenario, q: Question, rec: ReplicationResult) -> float:
+    """The figure ``q`` limits, in one replication.
+
+    Peak queue km: the crossing's highest queue (all channels) from ``q.start``
+    on (the whole run without a start). Wait: the 90th percentile of the waits
+    of the channel's parties that reached the crossing at or after
+    ``q.start`` and were served or were still waiting at the end (their wait
+    so far, a lower bound, so that a queue still growing at the end cannot
+    look short); NaN if there were none.
+    """
+    start = 0.0 if q.start is None else scenario.minutes(q.start)
+    if q.figure == "peak_queue_km":
+        t, km = queue_step(rec.queues, q.crossing, None, "queue_km")
+        return float(max(value_at(t, km, start), km[t > start].max(initial=0.0)))
+    p = rec.parties
+    here = ((p["crossing"] == q.crossing) & (p["mode"] == q.channel) & (p["arrived_at"] >= start)
+            & p["outcome"].isin(["crossed", "waiting_at_end"])).to_numpy()
+    wait_h = p["wait_h"].to_numpy(dtype=float)[here]
+    so_far_h = (scenario.horizon_min - p["arrived_at"].to_numpy(dtype=float)[here]) / 60.0
+    waits = np.where(np.isnan(wait_h), so_far_h, wait_h)
+    return float(np.quantile(waits, 0.9)) if len(waits) else math.nan
+
+
 @dataclass
 class CapacityResult:
-    """The answer (None if not reached), every evaluated count, and the answer's queue over time."""
+    """The answer (None if not reached, with the reason why), every evaluated count, and the answer's queue over time."""
 
     scenario: Scenario
     question: Question
     booths: int | None
     base_booths: int
-    evaluations: pd.DataFrame  # booths, added, share_meeting, feasible, mean, ci..., p90
+    evaluations: pd.DataFrame  # booths, added, share_meeting, feasible, mean, p90, max, surge_cleared_at (mean), in how many reps
     by_replication: pd.DataFrame  # booths, replication, figure
     queues: pd.DataFrame = field(default_factory=pd.DataFrame)  # booths, time, queue_km_mean/_p05/_p95...
     saturated: bool = False  # no answer because more booths stopped changing the figure
+    reason: str = ""  # why there is no answer, in one line
+
 
 
 def find_booths(scenario: Scenario, q: Question, runner: Runner, max_booths: int = 200) -> CapacityResult:
@@ -181,11 +208,12 @@ def find_booths(scenario: Scenario, q: Question, runner: Runner, max_booths: int
         if booths not in seen:
             s = booth_variant(scenario, q, booths)
             records = runner.records(s)
-            table = replication_table(s, records)
-            figure = table.loc[table["crossing"] == q.crossing, ["replication", q.figure]]
+            cleared = [r.kpis.set_index("crossing").at[q.crossing, "surge_cleared_at"] for r in records]
+            figure = pd.DataFrame({"replication": [r.replication for r in records],
+                                   "figure": [figure_of(s, q, r) for r in records], "surge_cleared_at": cleared})
             grid = pd.concat([r.grid for r in records], ignore_index=True)
             grid = summarise_grid(grid[grid["crossing"] == q.crossing])
-            seen[booths] = figure.rename(columns={q.figure: "figure"}), grid
+            seen[booths] = figure, grid
         return _share_meeting(seen[booths][0]["figure"], q.limit) >= q.share
 
     def saturated(booths: int) -> bool:
@@ -199,15 +227,28 @@ def find_booths(scenario: Scenario, q: Question, runner: Runner, max_booths: int
         fig = seen[k][0]
         x = fig["figure"].to_numpy(dtype=float)
         share = _share_meeting(fig["figure"], q.limit)
+        cleared = fig["surge_cleared_at"].to_numpy(dtype=float)
         rows.append({"booths": k, "added": k - base, "share_meeting": share,
-                     "feasible": share >= q.share, **_stats(x)})
+                     "feasible": share >= q.share, **_stats(x),
+                     "surge_cleared_at": np.nanmean(cleared) if (~np.isnan(cleared)).any() else math.nan,
+                     "surge_cleared_replications": int((~np.isnan(cleared)).sum())})
         per_rep.append(fig.assign(booths=k))
     shown = booths if booths is not None else max(seen)
     grid = seen[shown][1].assign(booths=shown)
     grid["time"] = to_datetimes(scenario, grid["time"])
     by_rep = pd.concat(per_rep, ignore_index=True)[["booths", "replication", "figure"]]
+    evaluations = pd.DataFrame(rows)
+    evaluations["surge_cleared_at"] = to_datetimes(scenario, evaluations["surge_cleared_at"])
     saturated = booths is None and max(seen) < max_booths
-    return CapacityResult(scenario, q, booths, base, pd.DataFrame(rows), by_rep, grid, saturated)
+    reason = ""
+    if saturated:
+        tried = sorted(seen)
+        reason = (f"not reachable with booths: from {tried[-2]} booths on, more change no replication's figure "
+                  "(the queue is held by something else: secondary inspection, closures, travel, or it comes before --from)")
+    elif booths is None:
+        reason = (f"not reached with up to {max_booths} booths: the figure is still above {q.limit:g} {q.unit} in more than "
+                  f"{1 - q.share:.0%} of replications (raise --max-booths, or ask for a higher limit)")
+    return CapacityResult(scenario, q, booths, base, evaluations, by_rep, grid, saturated, reason)
 
 
 def _share_meeting(values: pd.Series, limit: float) -> float:

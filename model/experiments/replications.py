@@ -11,8 +11,10 @@ replication before anything is joined.
 from __future__ import annotations
 
 import os
+import pkgutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from ..analysis import ReplicationResult, Results, build_results, summarise_replication
@@ -85,11 +87,64 @@ class _Processes:
                 future.cancel()
 
 
+def _install_hint() -> str:
+    """How to install this package into another Python environment, as one command."""
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file():  # a source checkout (``make venv`` installs it editable)
+        return f"pip install -e {root}"
+    return "pip install border-surge (the version installed here)"
+
+
+def _causes(err: BaseException) -> Iterator[BaseException]:
+    """``err`` and the exceptions it was raised from or while handling."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        yield err
+        err = err.__cause__ or err.__context__
+
+
+def _one_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+
+
+def _dask_failure(err: BaseException, where: str = "the scheduler or a worker") -> ExecutorError:
+    """One line for a failure on the Dask side: the scheduler (recent Dask versions unpickle the task
+    graph there) or a worker cannot import the model, or a replication raised on a worker."""
+    install = f"install this package in every Dask process's environment (the scheduler's and each worker's): {_install_hint()}"
+    missing = next((e for e in _causes(err) if isinstance(e, ImportError)), None)
+    if missing is not None or "deserializ" in str(err).lower():
+        return ExecutorError(f"dask: {where} cannot import the model ({_one_line(missing or err)}); {install}")
+    return ExecutorError(f"dask: a replication failed on the cluster ({_one_line(err)}); if the cluster runs another "
+                         f"version of the model, {install}")
+
+
+#: Imported by the scheduler and every worker before any job is sent: a missing install is then one
+#: clear error, not a task graph the scheduler cannot unpickle or a worker that dies on its first task.
+_PROBE = f"{__name__}:__name__"
+
+
+def _check_cluster(client: Any) -> None:
+    """Raise :class:`ExecutorError` unless the scheduler and every worker can import this module."""
+    try:
+        client.run_on_scheduler(pkgutil.resolve_name, _PROBE)
+    except Exception as err:
+        raise _dask_failure(err, "the scheduler") from err
+    answers = client.run(pkgutil.resolve_name, _PROBE, on_error="return")
+    failed = {address: err for address, err in answers.items() if isinstance(err, BaseException)}
+    if failed:
+        address, err = next(iter(failed.items()))
+        others = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        raise _dask_failure(err, f"the worker at {address}{others}") from err
+
+
 class _Dask:
-    """A Dask distributed client; the cluster's workers must be able to import ``model``."""
+    """A Dask distributed client; the scheduler and the workers must be able to import ``model``."""
 
     def __init__(self, client: Any):
         self.client = client
+        _check_cluster(client)
         self.slots = max(1, sum(client.nthreads().values()))
 
     def completed(self, jobs: list[Job]) -> Iterator[ReplicationResult]:
@@ -100,8 +155,8 @@ class _Dask:
             for future in dask_completed(futures, loop=self.client.loop):
                 try:
                     records = future.result()
-                except ImportError as err:
-                    raise ExecutorError(f"a Dask worker cannot import the model ({err}); install this package on every worker") from None
+                except Exception as err:  # raised remotely (or by the scheduler), re-raised here
+                    raise _dask_failure(err) from err
                 yield records
         finally:
             self.client.cancel(futures)

@@ -11,7 +11,7 @@ difference between two variants is then measured replication by replication
 Functions return DataFrames and never print or write files; the command line
 (:mod:`model.cli`) and the pages (:mod:`model.report.study_pages`) do that.
 Per-replication key figures keep time figures (``peak_queue_at``,
-``queue_cleared_at``) in minutes from the scenario start, as
+``surge_cleared_at``) in minutes from the scenario start, as
 :func:`model.analysis.key_figures.replication_kpis` gives them; summaries turn them into
 date-times and differences into hours.
 """
@@ -65,13 +65,14 @@ __all__ = [
 KEY_KPIS: tuple[str, ...] = (
     "peak_queue_km",
     "peak_queue_at",
+    "surge_cleared_at",
+    "surge_person_wait_mean_h",
     "wait_mean_h",
     "wait_p90_h",
     "people_crossed",
     "people_gave_up",
     "people_waiting_at_end",
     "person_hours_waiting",
-    "queue_cleared_at",
 )
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"

@@ -256,7 +256,8 @@ def flows(run: RunTables) -> pd.DataFrame:
 def diversions(run: RunTables) -> pd.DataFrame:
     """People who left the crossing they first headed for for another: from, to, people (mean per replication)."""
     p = run.parties
-    moved = p["first_crossing"].notna() & p["crossing"].notna() & (p["first_crossing"] != p["crossing"])
+    first, final = p["first_crossing"].astype(object), p["crossing"].astype(object)  # categories may differ
+    moved = first.notna() & final.notna() & (first != final)
     out = p[moved].groupby(["first_crossing", "crossing"], sort=True, observed=True)["people"].sum() / run.replications
     return out.rename("people").reset_index().rename(columns={"first_crossing": "source", "crossing": "target"})
 

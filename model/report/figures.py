@@ -114,17 +114,32 @@ def queue_figure(
                    {"yaxis.title.text": label}])
         for m, label in QUEUE_MEASURES.items()
     ]
+    # the legend hangs from the top of the figure and the buttons stand on the plot, with room between them
+    # for a legend of two lines (wide) or one entry a line (narrow): they never overprint each other
+    menu = dict(type="buttons", direction="right", buttons=buttons, x=0, xanchor="left", y=1, yanchor="bottom",
+                showactive=True, pad=dict(r=0, t=0, b=8))
     return _finish(
-        fig, 470,
+        fig, 500,
         xaxis=dict(**clock.axis(), rangeslider=dict(visible=True, thickness=0.07)),
         yaxis=dict(title=dict(text=QUEUE_MEASURES["queue_km"]), rangemode="tozero"),
         showlegend=True,
+        legend=_legend_top(),
         yaxis2=dict(overlaying="y", range=[0, 1], visible=False, fixedrange=True),
         hovermode="x unified",
-        updatemenus=[dict(type="buttons", direction="right", buttons=buttons, x=0, xanchor="left", y=1.13,
-                          yanchor="bottom", showactive=True, pad=dict(r=0, t=0))],
-        margin=dict(t=80),
+        updatemenus=[menu],
+        margin=dict(t=140),
+        narrow=dict(height=600, font=dict(size=11), legend=_legend_top(narrow=True), margin=dict(t=175, l=50, r=12),
+                    xaxis=dict(tickformatstops=SHORT_DATE_TICKS, nticks=5),
+                    updatemenus=[dict(menu, type="dropdown", direction="down", pad=dict(r=0, t=0, b=6))]),
     )
+
+
+def _legend_top(narrow: bool = False, title: str = "") -> dict:
+    """A legend hanging from the top edge of the figure: in rows (wide) or one entry a line (narrow)."""
+    # (a legend in rows may start at the figure's left edge, for room; one a line must not: plotly.js fails on it)
+    return dict(orientation="v" if narrow else "h", yref="container", y=1, yanchor="top", xref="paper" if narrow else "container",
+                x=0, xanchor="left", title=dict(text=title, side="top" if title and not narrow else None),
+                tracegroupgap=0 if narrow else 10)
 
 
 def _event_traces(fig: go.Figure, events: list[Event], colours: dict[str, str]) -> list[tuple[go.Scatter, bool]]:
@@ -164,9 +179,43 @@ CURVES = {
 }
 
 
-def _grid_shape(n: int) -> tuple[int, int]:
-    cols = min(n, 3)
-    return math.ceil(n / cols), cols
+def _small_multiples(titles: list[str], cols: int, panel_px: int, gap_px: int, ytitle: str, clock: Clock,
+                     narrow: bool = False) -> tuple[go.Figure, int]:
+    """A grid of panels, one per title, filled row by row, ``cols`` wide, and the height it needs in pixels.
+
+    Every panel has a local date axis; the bottom panel of each column shows
+    its tick labels and one of them (the middle column) the axis title, so
+    titles never overprint; the first panel of each row carries ``ytitle``.
+    Panel i has axes x{i+1}/y{i+1} whatever ``cols`` is, so the same traces
+    fit the wide grid and the narrow one (a single column).
+    """
+    n = len(titles)
+    rows = math.ceil(n / cols)
+    plot_px = rows * panel_px + (rows - 1) * gap_px
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_xaxes=True,
+                        horizontal_spacing=0.07 if cols > 1 else 0.0, vertical_spacing=gap_px / plot_px if rows > 1 else 0.0)
+    fig.update_annotations(font=dict(size=13 if narrow else 15))
+    axis = clock.axis()
+    axis["tickformatstops"] = SHORT_DATE_TICKS
+    title = axis.pop("title")
+    fig.update_xaxes(**axis, **(dict(nticks=5) if narrow else {}))
+    fig.update_yaxes(rangemode="tozero")
+    titled_col = (cols - 1) // 2
+    for i in range(rows * cols):
+        row, col = divmod(i, cols)
+        where = dict(row=row + 1, col=col + 1)
+        if i >= n:  # an empty cell of the last row
+            fig.update_xaxes(visible=False, **where)
+            fig.update_yaxes(visible=False, **where)
+            continue
+        bottom = i + cols >= n
+        fig.update_xaxes(showticklabels=bottom, title=title if bottom and col == titled_col else None, **where)
+        fig.update_yaxes(title_text=ytitle if col == 0 else None, **where)
+    return fig, plot_px
+
+
+def _grid_columns(n: int) -> int:
+    return min(n, 3)
 
 
 def cumulative_figure(curves: pd.DataFrame, capacity: dict[tuple[str, str], pd.DataFrame], colours: dict[str, str],
@@ -177,14 +226,13 @@ def cumulative_figure(curves: pd.DataFrame, capacity: dict[tuple[str, str], pd.D
     departed, arrived, crossed (mean per replication);
     ``capacity[(crossing, channel)]`` has time, people and rate of the
     capacity reference line. The car channel is shown first: its queue is the
-    one on the road.
+    one on the road. Panels are side by side, in one column on a narrow screen.
     """
     names = [c for c in colours if c in set(curves["crossing"])]
     present = set(curves["channel"])
     channels = [ch for ch in ("car", "all", "bus", "foot") if ch in present and (ch != "all" or len(present) > 2)]
-    rows, cols = _grid_shape(len(names))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, shared_xaxes=True,
-                        horizontal_spacing=0.07, vertical_spacing=0.12)
+    cols = _grid_columns(len(names))
+    fig, plot_px = _small_multiples(names, cols, 330, 70, "cumulative (people)", clock)
     shown_channel: list[str] = []
     for i, crossing in enumerate(names):
         row, col = divmod(i, cols)
@@ -210,19 +258,20 @@ def cumulative_figure(curves: pd.DataFrame, capacity: dict[tuple[str, str], pd.D
                     hovertemplate=f"{crossing}, {what} at capacity: %{{y:,.0f}} people (%{{customdata:,.0f}} people/h)<extra></extra>",
                 ), row=row + 1, col=col + 1)
                 shown_channel.append(channel)
-        fig.update_yaxes(title_text="cumulative (people)" if col == 0 else None, rangemode="tozero", row=row + 1, col=col + 1)
     legend = {ch: _first_of_each(fig, [s == ch for s in shown_channel]) for ch in channels}
     for trace, flag in zip(fig.data, legend[channels[0]]):
         trace.showlegend = flag
     buttons = [dict(label=CHANNEL_LABEL[ch], method="update",
                     args=[{"visible": [s == ch for s in shown_channel], "showlegend": legend[ch]}]) for ch in channels]
-    _date_axes(fig, rows, cols, clock)
-    note = f"mean of {replications} replications" if replications > 1 else "one replication"
-    return _finish(fig, 360 * rows + 130, hovermode="x unified",
-                   legend=dict(title_text=f"people ({note}): ", y=1.0, yanchor="top", yref="container"),
-                   updatemenus=[dict(type="buttons", direction="right", buttons=buttons, x=0, xanchor="left", y=1.0,
-                                     yanchor="bottom", pad=dict(b=28))] if len(buttons) > 1 else [],
-                   margin=dict(t=120))
+    note = f"people ({f'mean of {replications} replications' if replications > 1 else 'one replication'}): "
+    menus = [dict(type="buttons", direction="right", buttons=buttons, x=0, xanchor="left", y=1.0,
+                  yanchor="bottom", pad=dict(b=30))] if len(buttons) > 1 else []
+    top = 150 if menus else 100
+    small, small_px = _small_multiples(names, 1, 220, 60, "cumulative (people)", clock, narrow=True)
+    _finish(small, small_px + top + 110, hovermode="x unified", legend=_legend_top(True, note), font=dict(size=11),
+            updatemenus=menus, margin=dict(t=top + 50, l=50, r=12, b=60))
+    return _finish(fig, plot_px + top + 80, hovermode="x unified", legend=_legend_top(title=note),
+                   updatemenus=menus, margin=dict(t=top, b=60), narrow=small.layout)
 
 
 def _first_of_each(fig: go.Figure, visible: list[bool]) -> list[bool]:
@@ -234,16 +283,6 @@ def _first_of_each(fig: go.Figure, visible: list[bool]) -> list[bool]:
         if shown:
             seen.add(trace.legendgroup)
     return flags
-
-
-def _date_axes(fig: go.Figure, rows: int, cols: int, clock: Clock) -> None:
-    """Local date axes on every panel of a grid (short ticks, for narrow panels), titled on the bottom row only."""
-    axis = clock.axis()
-    axis["tickformatstops"] = SHORT_DATE_TICKS
-    title = axis.pop("title")
-    fig.update_xaxes(**axis)
-    for col in range(1, cols + 1):
-        fig.update_xaxes(title=title, row=rows, col=col)
 
 
 # --- 3. waiting times -------------------------------------------------------------------------
@@ -284,10 +323,12 @@ def wait_distribution_figure(ecdf: pd.DataFrame, colours: dict[str, str]) -> go.
     ticks = [t for t in WAIT_TICKS if t <= top * 2]
     return _finish(fig, 420,
                    xaxis=dict(title=dict(text="wait from arrival at the border to a booth (h, logarithmic scale)"), type="log",
-                              tickvals=ticks, ticktext=[WAIT_TICKS[t] for t in ticks],
+                              tickvals=ticks, ticktext=[WAIT_TICKS[t] for t in ticks], tickangle=0,
                               range=[math.log10(SHORTEST_WAIT_H) - 0.05, math.log10(top) + 0.05]),
                    yaxis=dict(title=dict(text="parties that waited at most this long (%)"), range=[0, 101]),
-                   legend=_legend_right(), showlegend=True)
+                   legend=_legend_right(), showlegend=True,
+                   narrow=_narrow_legend_top(len(fig.data), xaxis=dict(tickangle=-60),
+                                             yaxis=dict(title=dict(text="parties waiting at most this long (%)"))))
 
 
 def wait_by_hour_figure(by_hour: pd.DataFrame, colours: dict[str, str], clock: Clock) -> go.Figure:
@@ -302,7 +343,14 @@ def wait_by_hour_figure(by_hour: pd.DataFrame, colours: dict[str, str], clock: C
         ))
     return _finish(fig, 420, xaxis=clock.axis("hour of arrival at the border"),
                    yaxis=dict(title=dict(text="median wait until a booth (h)"), rangemode="tozero"),
-                   hovermode="x unified", legend=_legend_right(), showlegend=True)
+                   hovermode="x unified", legend=_legend_right(), showlegend=True,
+                   narrow=_narrow_legend_top(len(fig.data), xaxis=dict(tickformatstops=SHORT_DATE_TICKS, nticks=5)))
+
+
+def _narrow_legend_top(entries: int, **layout) -> dict:
+    """The narrow layout of a single chart with a legend on the right: the legend above it, one entry a line."""
+    return dict(height=330 + 17 * entries, font=dict(size=11), margin=dict(t=25 + 17 * entries, l=50, r=12),
+                legend=dict(_legend_top(narrow=True), itemwidth=30, font=dict(size=10)), **layout)
 
 
 # --- 4. throughput against capacity -------------------------------------------------------------
@@ -318,8 +366,7 @@ def throughput_figure(hourly: pd.DataFrame, capacity: dict[str, pd.DataFrame], c
     names = [c for c in colours if c in capacity]
     modes = [m for m in MODES if any(m in channels[c] for c in names)]
     titles = [f"{c}, {MODE_LABEL[m]}" + ("" if m in channels[c] else " (no such channel)") for c in names for m in modes]
-    fig = make_subplots(rows=len(names), cols=len(modes), shared_xaxes=True, subplot_titles=titles,
-                        vertical_spacing=0.3 / len(names), horizontal_spacing=0.06)
+    fig, plot_px = _small_multiples(titles, len(modes), 190, 70, "throughput (people/h)", clock)
     for i, crossing in enumerate(names):
         h, cap = hourly[hourly["crossing"] == crossing], capacity[crossing]
         for j, mode in enumerate(m for m in modes if m in channels[crossing]):
@@ -336,12 +383,12 @@ def throughput_figure(hourly: pd.DataFrame, capacity: dict[str, pd.DataFrame], c
                 name="capacity: booths x service rate", legendgroup="capacity", showlegend=first,
                 hovertemplate=f"{crossing}, {MODE_LABEL[mode]}: capacity %{{y:,.0f}} people/h<extra></extra>",
             ), row=i + 1, col=col)
-        fig.update_yaxes(title_text="throughput (people/h)", row=i + 1, col=1)
-    fig.update_yaxes(rangemode="tozero")
-    _date_axes(fig, len(names), len(modes), clock)
     note = f"mean of {replications} replications" if replications > 1 else "one replication"
-    return _finish(fig, 210 * len(names) + 150, bargap=0, hovermode="x unified",
-                   legend=dict(title_text=f"{note}: ", y=1.0, yanchor="top", yref="container"), margin=dict(t=90))
+    small, small_px = _small_multiples(titles, 1, 150, 60, "throughput (people/h)", clock, narrow=True)
+    _finish(small, small_px + 190, bargap=0, hovermode="x unified", legend=_legend_top(True, f"{note}: "),
+            font=dict(size=11), margin=dict(t=110, l=50, r=12, b=60))
+    return _finish(fig, plot_px + 160, bargap=0, hovermode="x unified", legend=_legend_top(title=f"{note}: "),
+                   margin=dict(t=110, b=60), narrow=small.layout)
 
 
 # --- 5. flows ---------------------------------------------------------------------------------
@@ -397,6 +444,12 @@ def flow_figure(flows: pd.DataFrame, origins: list[str], colours: dict[str, str]
                   hovertemplate="%{customdata}: %{value}<extra></extra>"),
     ))
     note = f"people, mean of {replications} replications" if replications > 1 else "people"
-    fig.add_annotation(text=f"origin  ->  crossing first headed for  ->  outcome ({note})", x=0, y=1.06,
-                       xref="paper", yref="paper", showarrow=False, xanchor="left", font=dict(color="#555555"))
-    return _finish(fig, 480, margin=dict(l=20, r=20, t=50, b=20))
+    heading = dict(text=f"origin  ->  crossing first headed for  ->  outcome ({note})", x=0, y=1, yshift=8,
+                   xref="paper", yref="paper", showarrow=False, xanchor="left", yanchor="bottom", font=dict(color="#555555"))
+    fig.add_annotation(heading)
+    # narrow: outcome nodes say only "crossed" (their colour is the crossing's), so their labels clear the crossings' labels
+    short = ["crossed" if k == "outcome" and n.startswith("crossed at ") else n for k, n in zip(kinds, nodes)]
+    return _finish(fig, 480, margin=dict(l=20, r=20, t=50, b=20), narrow_traces={0: {"node.label": short}},
+                   narrow=dict(height=640, font=dict(size=10), margin=dict(l=4, r=4, t=56),
+                               annotations=[dict(heading, text=f"origin -> crossing first headed for -> outcome<br>({note})",
+                                                 align="left")]))

@@ -63,11 +63,14 @@ def map_figure(scenario: Scenario, queue: pd.DataFrame, colours: dict[str, str],
             for col in ("queue_km", "vehicles", "people")}
     times = list(wide["queue_km"].index)
     cmax = max(float(wide["queue_km"].to_numpy().max()), 0.1)
-    marker_style = _queue_marker_style(names, crossings, colours, cmax, replications)
+    marker_style = _queue_marker_style(names, crossings, colours, replications)
     peak = int(np.argmax(wide["queue_km"].sum(axis=1).to_numpy()))  # the map opens on the longest total queue
     first = _queue_state(wide, times[peak], names, cmax)
     marker_style["marker"].update(first.pop("marker"))
-    fig.add_trace(go.Scatter(**marker_style, **first))
+    # its legend entry is drawn by a stand-in: plotly.js cannot draw a legend symbol from a colour axis
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=marker_style["name"], showlegend=True,
+                             marker=dict(color="#FD8D3C", size=12, line=dict(color="#777777", width=3))))
+    fig.add_trace(go.Scatter(**marker_style, **first, showlegend=False))
     animated = len(fig.data) - 1
     points = [(c.lat, c.lon) for c in scenario.crossings] + [(o.lat, o.lon) for o in scenario.origins] + list(scenario.border)
     points += [p for r in scenario.routes for p in r.path]
@@ -81,18 +84,28 @@ def map_figure(scenario: Scenario, queue: pd.DataFrame, colours: dict[str, str],
         currentvalue=dict(prefix="queue at ", font=dict(size=14, color="#222222"), xanchor="left"),
         steps=[dict(method="animate", label=_frame_name(t), args=[[_frame_name(t)], pause]) for t in times],
     )
+    menu = dict(type="buttons", direction="left", x=0.1, xanchor="right", y=0, yanchor="top", pad=dict(t=68, r=10),
+                showactive=False, buttons=[dict(label="Play", method="animate", args=[None, play]),
+                                           dict(label="Pause", method="animate", args=[[None], pause])])
     _finish(
         fig, 640,
         xaxis=dict(title=dict(text="longitude (degrees east)"), zeroline=False, range=_padded(lons)),
         yaxis=dict(title=dict(text="latitude (degrees north)"), scaleanchor="x", scaleratio=1 / math.cos(math.radians(mid_lat)),
                    zeroline=False, range=_padded(lats)),
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
-        updatemenus=[dict(type="buttons", direction="left", x=0.1, xanchor="right", y=0, yanchor="top", pad=dict(t=68, r=10),
-                          showactive=False, buttons=[dict(label="Play", method="animate", args=[None, play]),
-                                                     dict(label="Pause", method="animate", args=[[None], pause])])],
+        legend=dict(orientation="h", yref="container", y=1, yanchor="top", x=0),
+        updatemenus=[menu],
         sliders=[slider],
-        margin=dict(b=160, t=50),
+        margin=dict(b=160, t=70),
+        coloraxis=dict(cmin=0, cmax=cmax, colorscale="YlOrRd", colorbar=dict(title=dict(text="queue (km)"), thickness=14, len=0.6)),
+        # narrow: the legend one entry a line, Play and Pause on their own line above a full-width slider, so the map keeps the width
+        reset=("xaxis.range", "yaxis.range"),
+        narrow=dict(height=560, font=dict(size=11), legend=dict(orientation="v"), margin=dict(t=100, l=50, r=12, b=190),
+                    xaxis=dict(range=_padded(lons, 0.2)), yaxis=dict(range=_padded(lats, 0.12)),  # room for the labels
+                    updatemenus=[dict(menu, x=0, xanchor="left", pad=dict(t=50, r=0))],
+                    sliders=[dict(slider, x=0, len=1, pad=dict(t=100, b=10))],
+                    coloraxis=dict(colorbar=dict(thickness=8, title=dict(side="right")))),
     )
+
     spec = fig.to_dict()
     spec["frames"] = [
         {"name": _frame_name(t), "traces": [animated], "data": [_queue_state(wide, t, names, cmax)]} for t in times
@@ -128,15 +141,17 @@ def _frame_name(t: pd.Timestamp) -> str:
     return pd.Timestamp(t).strftime("%a %d %b %Y %H:%M")
 
 
-def _queue_marker_style(names: list[str], crossings: dict, colours: dict[str, str], cmax: float, replications: int) -> dict:
-    """What the crossings' queue markers keep through the animation: place, outline colour, colour scale, hover."""
+def _queue_marker_style(names: list[str], crossings: dict, colours: dict[str, str], replications: int) -> dict:
+    """What the crossings' queue markers keep through the animation: place, outline colour, hover.
+
+    Their fill is on the layout's colour axis, so its colour bar can move when the page is narrow.
+    """
     what = "median of the replications" if replications > 1 else "one replication"
     return dict(
         x=[crossings[n].lon for n in names], y=[crossings[n].lat for n in names], mode="markers+text",
         name="crossings (size and colour: queue km)", textposition="top center",
         textfont=dict(size=12, color=[colours[n] for n in names]), hovertext=names,
-        marker=dict(cmin=0, cmax=cmax, colorscale="YlOrRd", opacity=0.9, line=dict(color=[colours[n] for n in names], width=3),
-                    colorbar=dict(title=dict(text="queue (km)"), thickness=14, len=0.6)),
+        marker=dict(coloraxis="coloraxis", opacity=0.9, line=dict(color=[colours[n] for n in names], width=3)),
         hovertemplate=("<b>%{hovertext}</b>: %{customdata[0]:.2f} km, %{customdata[1]:,.0f} vehicles, "
                        f"%{{customdata[2]:,.0f}} people waiting ({what})<extra></extra>"),
     )

@@ -49,7 +49,7 @@ from .figures import (
 from .map_figure import map_figure
 from .run_folder import scenario_sha256
 from .run_tables import RunTables, read_run
-from .style import MODE_LABEL, Clock, crossing_colours
+from .style import MODE_LABEL, RESPONSIVE_SCRIPT, Clock, crossing_colours, fluid_figure
 
 __all__ = ["write_report", "build_report"]
 
@@ -61,12 +61,14 @@ KPI_LABELS = {
     "people_arrived": "people who reached the border",
     "people_crossed": "people crossed",
     "people_gave_up": "people who gave up",
-    "people_waiting_at_end": "people still waiting at the end (in a queue or for a bus)",
+    "people_waiting_at_end": "people still waiting at the end (in a queue, for a bus or at home)",
     "people_travelling_at_end": "people on the road at the end",
     "people_waiting_for_bus_at_end": "of those still waiting, at a bus stop",
+    "people_waiting_at_home_at_end": "of those still waiting, at home behind a closed road",
     "parties_crossed": "parties crossed",
     "vehicles_crossed": "vehicles crossed",
-    "people_diverted": "people who diverted to another crossing",
+    "people_diverted": "people who came here after leaving another crossing",
+    "people_diverted_away": "people who left it for another crossing",
     "people_walked": "people who left their car and walked",
     "people_inspected": "people held for secondary inspection",
     "peak_queue_km": "peak queue on the road",
@@ -74,15 +76,25 @@ KPI_LABELS = {
     "peak_vehicles_waiting": "peak vehicles waiting",
     "peak_people_waiting": "peak people waiting",
     "mean_queue_km": "time-average queue on the road",
-    "wait_mean_h": "mean wait",
-    "wait_p50_h": "median wait",
-    "wait_p90_h": "90th percentile wait",
-    "wait_p95_h": "95th percentile wait",
+    "wait_mean_h": "mean wait per party",
+    "wait_p50_h": "median wait per party",
+    "wait_p90_h": "90th percentile wait per party",
+    "wait_p95_h": "95th percentile wait per party",
     "wait_max_h": "longest wait",
-    "queue_cleared_at": "queue last cleared",
+    "person_wait_mean_h": "mean wait per person",
+    "person_wait_p50_h": "median wait per person",
+    "person_wait_p90_h": "90th percentile wait per person",
+    "surge_people_served": "people served who arrived in the surge",
+    "surge_person_wait_mean_h": "surge: mean wait per person",
+    "surge_person_wait_p50_h": "surge: median wait per person",
+    "surge_person_wait_p90_h": "surge: 90th percentile wait per person",
+    "surge_person_wait_max_h": "surge: longest wait",
+    "surge_cleared_at": "surge queue cleared",
     "person_hours_waiting": "time spent waiting",
     "people_waiting_at_night_max": "most people waiting at 03:00",
 }
+#: How each share reads after "share of people who ...".
+SHARE_VERBS = {"inspected": "were held for secondary inspection", "gave_up": "gave up"}
 TIME_FORMAT = "%a %d %b %H:%M"
 KPI_GROUPS = {
     "people": "How many",
@@ -95,7 +107,8 @@ KPI_GROUPS = {
 
 def _kpi_group(kpi: str) -> str:
     """Which block of the key-figure table a figure belongs to, by its name."""
-    for prefix, group in (("share_", "share"), ("wait_", "wait"), ("peak_", "queue"), ("mean_queue", "queue"),
+    for prefix, group in (("share_", "share"), ("wait_", "wait"), ("person_wait", "wait"), ("surge_person", "wait"),
+                          ("surge_people", "wait"), ("peak_", "queue"), ("mean_queue", "queue"),
                           ("people_waiting_at_night", "other"), ("people_", "people"), ("parties_", "people"),
                           ("vehicles_", "people")):
         if kpi.startswith(prefix):
@@ -109,7 +122,8 @@ def _kpi_label(kpi: str) -> str:
             mode = MODE_LABEL.get(kpi.removeprefix(prefix), kpi.removeprefix(prefix))
             return f"{KPI_LABELS[prefix.removesuffix('_h_') + '_h']}, {mode}"
     if kpi.startswith("share_"):
-        return f"share of people who {kpi.removeprefix('share_').replace('_', ' ')}"
+        what = kpi.removeprefix("share_")
+        return f"share of people who {SHARE_VERBS.get(what, what.replace('_', ' '))}"
     return KPI_LABELS.get(kpi, kpi.replace("_", " "))
 
 
@@ -158,29 +172,40 @@ class _Kpis:
                 text += f' <span class="ci">&plusmn; {half:.1%}</span>'
             else:
                 text += f' <span class="ci">&plusmn; {_format(half, r["unit"], with_unit=False)}</span>'
-        if r["n"] < r["replications"]:
+        if r["n"] < r["replications"] or kpi == "surge_cleared_at":  # say how many runs reached it
             text += f' <span class="ci">({int(r["n"])} of {int(r["replications"])} runs)</span>'
         return text
 
 
 def _headline(run: RunTables, k: _Kpis) -> str:
-    """The four figures a reader wants first, as cards."""
+    """The four figures a reader wants first, as cards; each card's figures are of the place it names."""
     names = [c.name for c in run.scenario.crossings]
+    rules = run.scenario.key_figures
     peaks = {c: k.mean(c, "peak_queue_km") for c in names}
     worst = max(names, key=lambda c: -1 if pd.isna(peaks[c]) else peaks[c])
-    waits = {c: k.mean(c, "wait_max_h") for c in names}
-    longest = max(names, key=lambda c: -1 if pd.isna(waits[c]) else waits[c])
+    surge_waits = {c: k.mean(c, "surge_person_wait_p50_h") for c in names}
+    longest = max(names, key=lambda c: -1 if pd.isna(surge_waits[c]) else surge_waits[c])
     peak_at = k.mean(worst, "peak_queue_at")
-    # waiting at the end includes those at a bus stop (people_waiting_for_bus_at_end is a part of it)
+    # waiting at the end includes those at a bus stop or at home (their figures are parts of it)
     not_crossed = sum(float(np.nan_to_num(k.mean("all", f))) for f in ("people_waiting_at_end", "people_travelling_at_end"))
-    cleared = k.table.loc[("all", "queue_cleared_at")] if ("all", "queue_cleared_at") in k else None
-    if cleared is None or cleared["n"] == 0:
-        clear_value, clear_note = "not cleared", "the queues had not emptied by the end of the scenario"
+    if pd.isna(surge_waits[longest]):
+        wait_value, wait_note = "no surge", f"no crossing's queue reached {rules.clearance_people:g} people"
     else:
+        wait_value = _format(surge_waits[longest], "h")
+        wait_note = (f"median wait of the {_format(k.mean(longest, 'surge_people_served'), 'people')} people who reached "
+                     f"{longest} in its surge; 1 in 10 waited over {_format(k.mean(longest, 'surge_person_wait_p90_h'), 'h')}, "
+                     f"the longest {_format(k.mean(longest, 'wait_max_h'), 'h')}")
+    cleared = k.table.loc[("all", "surge_cleared_at")] if ("all", "surge_cleared_at") in k else None
+    definition = f"fewer than {rules.clearance_people:g} people waiting, for {rules.clearance_hold_h:g} h on"
+    if cleared is None or cleared["n"] == 0:
+        clear_value, clear_note = "not cleared", f"no run reached {definition} at every crossing with a surge"
+    else:
+        when = {c: k.mean(c, "surge_cleared_at") for c in names}
+        last = max((c for c in names if not pd.isna(when[c])), key=when.get)
         clear_value = _format(cleared["mean"], "datetime")
-        clear_note = "mean over replications, all crossings empty"
-        if cleared["n"] < cleared["replications"]:
-            clear_note += f"; not cleared by the end in {int(cleared['replications'] - cleared['n'])} of {int(cleared['replications'])}"
+        clear_note = f"the last, at {last}: {definition} (mean over the runs"
+        clear_note += (f"; reached in {int(cleared['n'])} of {int(cleared['replications'])})"
+                       if cleared["n"] < cleared["replications"] else ")")
     cards = [
         ("People crossed", _format(k.mean("all", "people_crossed"), "people"),
          f"of {_format(k.mean('all', 'people_departed'), 'people')} who set off; "
@@ -188,9 +213,8 @@ def _headline(run: RunTables, k: _Kpis) -> str:
          f"{_format(not_crossed, 'people')} still on the way at the end"),
         ("Peak queue", _format(peaks[worst], "km"),
          f"at {worst}, around {_format(peak_at, 'datetime')}" if peaks[worst] > 0 else "no vehicle queue formed"),
-        ("Longest wait", _format(waits[longest], "h"),
-         f"at {longest}; 90 % of parties waited under {_format(k.mean('all', 'wait_p90_h'), 'h')}"),
-        ("Last queue cleared", clear_value, clear_note),
+        ("Wait in the surge", wait_value, wait_note),
+        ("Surge queues cleared", clear_value, clear_note),
     ]
     return "".join(
         f'<div class="card"><div class="label">{html.escape(a)}</div><div class="value">{html.escape(b)}</div>'
@@ -231,8 +255,8 @@ def _daily_table(run: RunTables, colours: dict[str, str]) -> str:
 
 def _figure_html(fig: go.Figure | dict, key: str) -> str:
     """One chart as a div and its script, without plotly.js (embedded once per page) and with a fixed id."""
-    return pio.to_html(fig, full_html=False, include_plotlyjs=False, include_mathjax=False, div_id=f"figure-{key}",
-                       config=PLOT_CONFIG, auto_play=False, default_width="100%", validate=False)
+    return fluid_figure(pio.to_html(fig, full_html=False, include_plotlyjs=False, include_mathjax=False, div_id=f"figure-{key}",
+                                    config=PLOT_CONFIG, auto_play=False, default_width="100%", validate=False))
 
 
 def _sections(run: RunTables, colours: dict[str, str], k: _Kpis) -> list[tuple[str, str, str, str]]:
@@ -270,7 +294,7 @@ def _sections(run: RunTables, colours: dict[str, str], k: _Kpis) -> list[tuple[s
          "booths open x service rate x people per car, group or bus, with the check regime in force. Bars below the line "
          "while that channel has a queue mean the booths were not the only limit (secondary inspection holding the booths).",
          _figure_html(throughput_figure(hourly_throughput(run), steps, channels, colours, reps, clock), "throughput")
-         + "<h3>People crossed per day</h3>" + _daily_table(run, colours)),
+         + f'<h3>People crossed per day</h3><div class="wide">{_daily_table(run, colours)}</div>'),
         ("flows", "Flows",
          "Where people came from, which crossing they first headed for, and how their journey ended: crossed (where), gave "
          "up, or still on the way when the scenario ends. Flows into a different crossing than the one first headed for "
@@ -286,29 +310,52 @@ def _sections(run: RunTables, colours: dict[str, str], k: _Kpis) -> list[tuple[s
          f"Mean over {reps} replication{'s' if reps > 1 else ''}"
          + (" with the half-width of its 95 % confidence interval (&plusmn;)" if reps > 1 else "")
          + ". A crossing's figures count the people whose journey ended there (crossed, gave up or still waiting there); "
-         "'people who set off towards it' counts those who first headed for it; 'all crossings' counts everyone.",
+         "'people who set off towards it' and 'who left it for another crossing' count those who first headed for it; "
+         "'all crossings' counts everyone. Waits run from reaching the crossing to reaching a booth, for those who crossed: "
+         "per party, or per person (each party's wait counted once for each of its people). "
+         f"A crossing's <b>surge queue cleared</b> the first time after its peak that fewer than "
+         f"{run.scenario.key_figures.clearance_people:g} people waited there and stayed fewer for "
+         f"{run.scenario.key_figures.clearance_hold_h:g} h (scenario settings <code>[key_figures]</code>); for all crossings, "
+         "when the last one cleared. The <b>surge</b> waits count the people who arrived from the first time that many "
+         "waited until it cleared. Where a figure exists in only some runs, the cell says in how many.",
          f'<div class="wide">{_kpi_table(run, k, colours)}</div>'),
     ]
 
 
 STYLE = """
-.wide{overflow-x:auto}
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:#222;margin:0;background:#f6f6f4}
+.wide{overflow-x:auto;max-width:100%}
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:#222;margin:0;background:#f6f6f4;-webkit-text-size-adjust:100%}
 main,header,nav,footer{max-width:1280px;margin:0 auto;padding:0 20px}
 header{padding-top:18px}h1{font-size:1.6rem;margin:.2em 0}h2{font-size:1.25rem;margin:0 0 .3em}h3{font-size:1rem;margin:1em 0 .4em}
-.meta{color:#555;margin:.2em 0 .8em}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(230px,1fr));gap:12px;margin:12px 0}
-.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 14px}.card .label{color:#555;font-size:.85rem;text-transform:uppercase;letter-spacing:.03em}
+.meta{color:#555;margin:.2em 0 .8em;overflow-wrap:anywhere}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(230px,100%),1fr));gap:12px;margin:12px 0}
+.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:0}.card .label{color:#555;font-size:.85rem;text-transform:uppercase;letter-spacing:.03em}
 .card .value{font-size:1.7rem;font-weight:600;margin:.1em 0}.card .note{color:#555;font-size:.85rem}
 nav{position:sticky;top:0;background:#f6f6f4;border-bottom:1px solid #ddd;z-index:10;padding-top:6px;padding-bottom:6px}
 nav a{margin-right:14px;color:#0b5394;text-decoration:none;font-size:.95rem}nav a:hover{text-decoration:underline}
-section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:14px 16px;margin:16px 0;scroll-margin-top:44px}
+section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:14px 16px;margin:16px 0;scroll-margin-top:44px;min-width:0}
 section p.how{color:#444;margin:.2em 0 .6em;max-width:1100px;font-size:.95rem}
-.pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:10px}
+.figure,.js-plotly-plot{width:100%;max-width:100%}.pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(520px,100%),1fr));gap:10px}
 table{border-collapse:collapse;font-size:.88rem;margin:.4em 0}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
 tbody th,thead th:first-child{text-align:left;font-weight:normal}thead th{font-weight:600;border-bottom:2px solid #ccc}
 tbody tr:nth-child(even){background:#fafafa}tr.group th{font-weight:600;background:#eef2f6;padding-top:6px}.ci,.unit{color:#888;font-size:.8rem}
 details{margin:.5em 0}summary{cursor:pointer;color:#0b5394}pre{background:#fafafa;border:1px solid #eee;padding:10px;overflow:auto;max-height:600px;font-size:.8rem}
 footer{color:#777;font-size:.8rem;padding-bottom:30px}
+@media (max-width:640px){
+main,header,nav,footer{padding:0 8px}h1{font-size:1.3rem}section{padding:10px 8px;margin:10px 0}section p.how{font-size:.9rem}
+.cards{grid-template-columns:1fr 1fr;gap:8px}.card{padding:8px 10px}.card .value{font-size:1.25rem}.card .label,.card .note{font-size:.75rem}
+nav{overflow-x:auto;white-space:nowrap;scrollbar-width:thin}nav a{font-size:.9rem;margin-right:10px}
+table{font-size:.8rem}th,td{padding:3px 6px}table.kpis tbody th{white-space:normal;min-width:11em}
+table.kpis tbody th,table.kpis thead th:first-child{position:sticky;left:0;z-index:1;background:#fff}table.kpis tbody tr:nth-child(even) th{background:#fafafa}table.kpis tr.group th{background:#eef2f6}
+}
+@page{size:A4;margin:12mm}
+@media print{
+body{background:#fff;font-size:10pt}main,header,footer{max-width:186mm;margin:0;padding:0}nav,.modebar-container{display:none}
+.cards{grid-template-columns:repeat(4,1fr);gap:6px}.card{padding:6px 8px;break-inside:avoid}.card .value{font-size:1.2rem}
+section{border:0;border-radius:0;padding:0;margin:0 0 8mm}h2,h3,section p.how{break-after:avoid}
+.figure,tr,.card{break-inside:avoid}.wide{overflow:visible}table{font-size:8pt;max-width:100%}th,td{padding:2px 5px;white-space:normal}
+table.kpis td{min-width:5em}
+details:not([open]){display:none}pre{max-height:none;white-space:pre-wrap}
+}
 """  # noqa: E501 (the page's CSS, one rule group a line)
 
 
@@ -327,12 +374,13 @@ def build_report(folder: str | Path) -> str:
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(s.name)}: border-crossing surge report</title><link rel="icon" href="data:,">
+<title>{html.escape(s.title or s.name)}: border-crossing surge report</title><link rel="icon" href="data:,">
 <style>{STYLE}</style>
 <script>window.PlotlyConfig = {{MathJaxConfig: 'local'}};</script>
 <script>{get_plotlyjs()}</script>
+<script>{RESPONSIVE_SCRIPT}</script>
 </head><body>
-<header><h1>{html.escape(s.name)}</h1><div class="meta">{html.escape(s.description)}</div>
+<header><h1>{html.escape(s.title or s.name)}</h1><div class="meta">{html.escape(s.description)}</div>
 <div class="meta">{html.escape(period)} &middot; seed {s.seed} &middot; {run.replications} replication{'s' if run.replications > 1 else ''}</div>
 <div class="cards">{_headline(run, k)}</div></header>
 <nav>{nav}</nav>

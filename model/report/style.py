@@ -10,6 +10,7 @@ and the helpers that put times and numbers on a chart compactly.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,9 @@ __all__ = [
     "Event",
     "Clock",
     "crossing_colours",
+    "NARROW_PX",
+    "RESPONSIVE_SCRIPT",
+    "fluid_figure",
 ]
 
 #: Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
@@ -48,7 +52,9 @@ OUTCOME_COLOURS = {
 NO_CROSSING = "no crossing reached"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 #: A small template instead of plotly's large built-in ones: white background, light grid.
-_AXIS = dict(gridcolor="#E5E5E5", zerolinecolor="#BBBBBB", linecolor="#999999", showline=True, ticks="outside")
+#: Axes make room for their tick labels and titles (automargin), so titles never sit on the ticks.
+_AXIS = dict(gridcolor="#E5E5E5", zerolinecolor="#BBBBBB", linecolor="#999999", showline=True, ticks="outside",
+             automargin=True, title=dict(standoff=8))
 TEMPLATE = go.layout.Template(
     layout=dict(
         font=dict(family=FONT, size=13, color="#222222"),
@@ -127,7 +133,122 @@ def _values(values, digits: int = 3) -> np.ndarray:
     return np.round(np.asarray(values, dtype=float), digits).astype(np.float32)
 
 
-def _finish(fig: go.Figure, height: int, **layout) -> go.Figure:
-    """The report's look (template, fonts, grid) and a fixed height, so the charts line up on the page."""
+def _finish(fig: go.Figure, height: int, narrow: go.Layout | dict | None = None, reset: tuple[str, ...] = (),
+            narrow_traces: dict[int, dict] | None = None, **layout) -> go.Figure:
+    """The report's look (template, fonts, grid) and a fixed height, so the charts line up on the page.
+
+    ``narrow`` is the layout for a container narrower than :data:`NARROW_PX`
+    (a phone): either a whole layout (a grid of panels drawn with fewer
+    columns) or changes to the wide one (smaller fonts, legends moved). The
+    figure keeps both in ``layout.meta`` as updates for ``Plotly.relayout``
+    (:data:`RESPONSIVE_SCRIPT` applies them), so a page reflows its charts
+    as its width changes and when it is printed. ``reset`` names layout
+    attributes set again on every switch even where both layouts agree (the
+    ranges of a map, which plotly.js widens to fill the plot);
+    ``narrow_traces`` maps a trace's index to attributes it takes when narrow.
+    """
     fig.update_layout(template=TEMPLATE, height=height, **layout)
+    if narrow is not None:
+        small = go.Figure(layout=narrow) if isinstance(narrow, go.Layout) else go.Figure(layout=fig.layout).update_layout(**narrow)
+        small.update_layout(template=TEMPLATE)
+        for name, axis in small.layout.to_plotly_json().items():  # long axis titles take two lines: "what<br>(unit)"
+            text = axis.get("title", {}).get("text") if name.startswith(("xaxis", "yaxis")) else None
+            if text and len(text) > NARROW_TITLE_CHARS and " (" in text and "<br>" not in text:
+                head, _, unit = text.rpartition(" (")
+                small.layout[name].title.text = f"{head}<br>({unit}"
+        meta = _layout_switch(fig.layout, small.layout, reset)
+        if narrow_traces:  # as Plotly.restyle takes them: {attribute: [value]}, [trace index]
+            meta["traces"] = {mode: [[{k: [v if mode == "narrow" else fig.data[i][k]] for k, v in changes.items()}, [i]]
+                                     for i, changes in narrow_traces.items()] for mode in ("narrow", "wide")}
+        fig.update_layout(meta=meta)
     return fig
+
+
+#: Below this width in CSS pixels a chart takes its narrow layout (phones); A4 paper (about 700 px) is wide.
+NARROW_PX = 600
+#: Axis titles longer than this break before their unit in the narrow layout.
+NARROW_TITLE_CHARS = 34
+#: Lists of the layout whose items are relayouted one attribute at a time; others are replaced whole
+#: (menus: plotly.js does not redraw a menu whose type changes attribute by attribute).
+_ITEM_LISTS = ("annotations", "shapes", "sliders")
+
+
+def _flat(value, key: str = ""):
+    """(dotted key, leaf value) pairs of a layout, as ``Plotly.relayout`` names attributes."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _flat(v, f"{key}.{k}" if key else k)
+    elif isinstance(value, (list, tuple)) and key in _ITEM_LISTS:
+        for i, v in enumerate(value):
+            yield from _flat(v, f"{key}[{i}]")
+    else:
+        yield key, value
+
+
+def _layout_switch(wide: go.Layout, narrow: go.Layout, reset: tuple[str, ...] = ()) -> dict:
+    """The attributes in which two layouts differ (and those in ``reset``), as ``Plotly.relayout`` updates to each."""
+    a, b = ({k: v for k, v in _flat(lay.to_plotly_json()) if not k.startswith(("template", "meta"))} for lay in (wide, narrow))
+    keys = [k for k in dict.fromkeys([*a, *b]) if a.get(k) != b.get(k) or k in reset]
+    return {"narrow": {k: b.get(k) for k in keys}, "wide": {k: a.get(k) for k in keys}}
+
+
+#: Fits every chart of a page to its width: the narrow or wide layout of ``layout.meta`` (see :func:`_finish`)
+#: on load and resize, and the width of an A4 page less 12 mm margins (186 mm) while the page is printed.
+#: ``data-layout`` on the root element says which is drawn ("screen" or "print") once the charts are redrawn.
+RESPONSIVE_SCRIPT = """(function () {
+  var NARROW = %d, PRINT = Math.floor(186 * 96 / 25.4), printing = false, timer = null;
+  function graphs() { return Array.prototype.slice.call(document.querySelectorAll('.js-plotly-plot')); }
+  // the layout update and trace restyles that take a chart to the layout for this width ({} and [] if it has it)
+  function switchTo(gd, width) {
+    var meta = (gd.layout && gd.layout.meta) || {}, mode = width < NARROW ? 'narrow' : 'wide';
+    if (!meta.narrow || (gd.getAttribute('data-mode') || 'wide') === mode) { return [{}, []]; }
+    gd.setAttribute('data-mode', mode);
+    var update = Object.assign({}, meta[mode]);
+    if (update.updatemenus) {  // a menu keeps the button the reader chose
+      update.updatemenus = update.updatemenus.map(function (menu, i) {
+        var now = (gd.layout.updatemenus || [])[i];
+        return now && now.active !== undefined ? Object.assign({}, menu, {active: now.active}) : menu;
+      });
+    }
+    return [update, meta.traces ? meta.traces[mode] : []];
+  }
+  function redraw(print) {
+    var done = graphs().filter(function (gd) { return gd._fullLayout; }).map(function (gd) {
+      var change = switchTo(gd, print ? PRINT : gd.clientWidth), update = change[0];
+      if (print) { update.width = PRINT; } else if (gd.layout.width) { update.width = null; }
+      if (!Object.keys(update).length) { return null; }
+      // menus are cleared first: plotly.js leaves the buttons of a menu drawn when it becomes a drop-down
+      var cleared = update.updatemenus ? Plotly.relayout(gd, {updatemenus: []}) : Promise.resolve();
+      return cleared.then(function () { return Plotly.relayout(gd, update); }).then(function () {
+        return Promise.all(change[1].map(function (r) { return Plotly.restyle(gd, r[0], r[1]); }));
+      }).then(function () {
+        if (print && gd.data.some(function (t) { return t.type === 'sankey'; })) {
+          // a Sankey diagram redrawn in place moves its flows over half a second, too late for the paper: drawn afresh
+          var data = gd.data, layout = gd.layout, config = gd._context;
+          Plotly.purge(gd);
+          return Plotly.newPlot(gd, data, layout, config);
+        }
+        if (!print) { return Plotly.Plots.resize(gd); }
+      }).catch(function (e) { console.error('relayout of ' + gd.id + ': ' + e); });
+    });
+    Promise.all(done).then(function () { document.documentElement.setAttribute('data-layout', print ? 'print' : 'screen'); });
+  }
+  function printMode(on) { if (on !== printing) { printing = on; redraw(on); } }
+  window.addEventListener('load', function () { printing = window.matchMedia('print').matches; redraw(printing); });
+  window.addEventListener('resize', function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () { if (!printing) { redraw(false); } }, 150);
+  });
+  window.addEventListener('beforeprint', function () { printMode(true); });
+  window.addEventListener('afterprint', function () { printMode(false); });
+  window.matchMedia('print').addEventListener('change', function (e) { printMode(e.matches); });
+})();""" % NARROW_PX
+
+
+def fluid_figure(html: str) -> str:
+    """A chart's HTML from ``plotly.io.to_html`` whose outer box follows the chart instead of its first height.
+
+    plotly gives the box a fixed height; a chart that grows on a narrow page
+    (panels in one column) would overprint what follows it.
+    """
+    return re.sub(r'^<div style="height:[^"]*">', '<div class="figure">', html, count=1)

@@ -2,10 +2,13 @@
 
 What is here: the schema (one pydantic model per section, units in the field
 names), distribution specs as data, loading a TOML file with ``extends`` and
-``--set`` overrides, and the one-line :class:`ScenarioError`. One module per
-concern: ``schema`` (the top-level model and its cross-field checks), its
-sections in ``origins``, ``crossings``, ``routes`` and ``behaviour`` (on the
-shared base in ``base``), ``distributions``, ``loading`` and ``errors``.
+``--set`` overrides, the one-line :class:`ScenarioError`, and the one-line
+:class:`ScenarioWarning` for allowed values that are surely unit mistakes. One
+module per concern: ``schema`` (the top-level model and its cross-field checks),
+its sections in ``origins``, ``crossings``, ``routes``, ``behaviour`` and
+``key_figures`` (on the shared base in ``base``), ``times`` (date-time fields),
+``distributions``, ``loading``, ``plausibility`` (the table of plausible
+ranges) and ``errors``.
 
 May import: the standard library and pydantic only. Every other layer imports
 this one; it imports none of them.
@@ -24,14 +27,16 @@ from .distributions import (
                      Triangular,
                      Uniform,
 )
-from .errors import ScenarioError
+from .errors import ScenarioError, ScenarioWarning
+from .key_figures import KeyFigureRules
 from .loading import apply_overrides, load_scenario, merge_scenarios, read_scenario_dict, scenario_from_dict
 from .origins import BusService, Origin
 from .routes import Route, haversine_km
 from .schema import MODES, Scenario
 
 __all__ = [
-    "MODES", "Scenario", "ScenarioError", "Origin", "Crossing", "Channel", "Route", "BusService", "ServiceTime", "Behaviour", "Information",
+    "MODES", "Scenario", "ScenarioError", "ScenarioWarning", "KeyFigureRules",
+    "Origin", "Crossing", "Channel", "Route", "BusService", "ServiceTime", "Behaviour", "Information",
     "load_scenario", "scenario_from_dict", "read_scenario_dict", "merge_scenarios", "apply_overrides", "haversine_km",
     "DistributionSpec", "FAMILIES", "Fixed", "Exponential", "Uniform", "Triangular", "Lognormal", "Gamma", "Discrete",
 ]

@@ -8,6 +8,8 @@ probabilities that must sum to one; it is shared by origins and behaviour.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, model_validator
 
 
@@ -16,7 +18,18 @@ class _Part(BaseModel):
 
 
 class _Shares(_Part):
-    """A table of probabilities or shares that must sum to 1."""
+    """A table of probabilities or shares that must sum to 1.
+
+    A table that gives some of its keys gives the rest as 0: ``{ foot = 1.0 }``
+    means all on foot. The field defaults apply only to a table given empty or not at all.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _missing_are_zero(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and raw:
+            return {name: 0.0 for name in cls.model_fields} | raw
+        return raw
 
     @model_validator(mode="after")
     def _sums_to_one(self):

@@ -9,13 +9,13 @@ after primary service; a queue may already be waiting at the start.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from .base import _Part
 from .distributions import DistributionSpec
+from .times import DateTime
 
 __all__ = [
     "ServiceTime",
@@ -52,7 +52,7 @@ class ServiceTime(_Part):
 class BoothStep(_Part):
     """From ``at`` on, this many booths are staffed."""
 
-    at: datetime
+    at: DateTime
     booths: int = Field(ge=0)
 
 
@@ -68,7 +68,7 @@ class Regime(_Part):
     """A check regime in force from ``starts`` on, scaling service and inspection."""
 
     name: str = ""
-    starts: datetime
+    starts: DateTime
     service_multiplier: float = Field(1.0, gt=0)
     inspection_multiplier: float = Field(1.0, ge=0, description="scales the inspection probabilities")
 
@@ -76,8 +76,8 @@ class Regime(_Part):
 class Closure(_Part):
     """A window in which the crossing starts no new service; the queue stays."""
 
-    starts: datetime
-    ends: datetime
+    starts: DateTime
+    ends: DateTime
     reason: str = ""
 
 

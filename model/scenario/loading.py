@@ -4,19 +4,25 @@ A scenario file may name a parent with ``extends``; the two are deep-merged,
 lists of named tables item by item, so a variant file states only what differs.
 Overrides (``--set dotted.key=value`` on the command line, or a dict from a
 study) are applied to the raw dict before validation, so they obey the same
-schema and give the same one-line errors as the file itself.
+schema and give the same one-line errors as the file itself. A scenario loaded
+from a file is then checked for values that are allowed but implausible
+(:mod:`.plausibility`); each becomes a :class:`ScenarioWarning`, and the
+caller decides how to show it.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
+import warnings
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import _NO_VALUE, ScenarioError, _from_validation_error
+from .errors import _NO_VALUE, ScenarioError, ScenarioWarning, _from_validation_error
+from .plausibility import implausible_values
 from .schema import Scenario
 
 __all__ = ["read_scenario_dict", "merge_scenarios", "apply_overrides", "scenario_from_dict", "load_scenario"]
@@ -69,12 +75,26 @@ def _named_list(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) and "name" in v for v in value)
 
 
+#: A date-time written without seconds (``2022-09-06 08:00``), which TOML 1.0 does not accept.
+_NO_SECONDS = re.compile(r"(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2})(?![:\d])")
+
+
 def _parse_value(text: str) -> Any:
-    """Read an override's value as TOML (numbers, booleans, dates, arrays, tables), else as a string."""
+    """Read an override's value as TOML (numbers, booleans, dates, arrays, tables), else as a string.
+
+    A date-time without seconds inside an array or a table is given its
+    ``:00``; alone it stays a string, which the date-time fields read themselves.
+    """
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
+        pass
+    with_seconds = _NO_SECONDS.sub(r"\1:00", text)
+    try:
+        value = tomllib.loads(f"v = {with_seconds}")["v"]
+    except tomllib.TOMLDecodeError:
         return text
+    return value if isinstance(value, (list, dict)) else text
 
 
 def apply_overrides(raw: dict, overrides: list[str] | dict[str, Any]) -> dict:
@@ -138,15 +158,22 @@ def scenario_from_dict(raw: dict, source: str = "<scenario>") -> Scenario:
     except ScenarioError as err:
         raise err.with_source(source) from None
     except ValidationError as err:
-        raise _from_validation_error(raw, err, source) from None
+        raise _from_validation_error(raw, err, source, Scenario) from None
 
 
 def load_scenario(path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Scenario:
-    """Read, merge (``extends``), override (``--set``) and validate a scenario file."""
+    """Read, merge (``extends``), override (``--set``) and validate a scenario file.
+
+    Each implausible value (:func:`.plausibility.implausible_values`) is
+    reported with ``warnings.warn(ScenarioWarning(...))``; the scenario is returned all the same.
+    """
     raw = read_scenario_dict(path)
     if overrides:
         try:
             raw = apply_overrides(raw, overrides)
         except ScenarioError as err:
             raise err.with_source(str(path)) from None
-    return scenario_from_dict(raw, str(path))
+    scenario = scenario_from_dict(raw, str(path))
+    for field, value, reason in implausible_values(scenario):
+        warnings.warn(ScenarioWarning(field, value, reason, str(path)), stacklevel=2)
+    return scenario

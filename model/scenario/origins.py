@@ -8,13 +8,13 @@ buses the authorities run from it, and how its parties choose a crossing.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
 from .base import _Part, _Shares
 from .distributions import DistributionSpec
+from .times import DateTime
 
 __all__ = ["RatePoint", "DayNight", "ModeSplit", "PartySizes", "BusService", "Choice", "Origin"]
 
@@ -22,7 +22,7 @@ __all__ = ["RatePoint", "DayNight", "ModeSplit", "PartySizes", "BusService", "Ch
 class RatePoint(_Part):
     """One breakpoint of a departure-rate curve; the rate is linear between breakpoints."""
 
-    at: datetime
+    at: DateTime
     people_per_h: float = Field(ge=0, description="departure rate at this instant, people per hour")
 
 
@@ -60,7 +60,7 @@ class BusService(_Part):
 
     crossing: str
     capacity: int = Field(ge=1, description="seats per bus, people")
-    timetable: list[datetime] = Field(default_factory=list)
+    timetable: list[DateTime] = Field(default_factory=list)
     trigger_people: int | None = Field(None, ge=1, description="leave when this many wait")
     min_headway_min: float = Field(0.0, ge=0, description="minimum minutes between triggered buses")
 

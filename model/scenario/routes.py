@@ -10,12 +10,12 @@ diverts from one crossing to another.
 from __future__ import annotations
 
 import math
-from datetime import datetime
 
 from pydantic import Field, model_validator
 
 from .base import _Part
 from .distributions import DistributionSpec
+from .times import DateTime
 
 __all__ = ["RouteChange", "Route", "haversine_km"]
 
@@ -23,7 +23,7 @@ __all__ = ["RouteChange", "Route", "haversine_km"]
 class RouteChange(_Part):
     """From ``starts`` on the route is this long (a detour after a bridge is lost)."""
 
-    starts: datetime
+    starts: DateTime
     road_km: float = Field(gt=0)
 
 
@@ -36,8 +36,8 @@ class Route(_Part):
     speed_kmh: DistributionSpec | None = Field(None, description="vehicle speed; or give travel_time_h")
     travel_time_h: DistributionSpec | None = None
     share: float | None = Field(None, ge=0, le=1, description="share of the origin's parties (shares choice)")
-    closed_from: datetime | None = None
-    closed_until: datetime | None = None
+    closed_from: DateTime | None = None
+    closed_until: DateTime | None = None
     lengthened: list[RouteChange] = Field(default_factory=list)
     path: list[tuple[float, float]] = Field(default_factory=list, description="[lat, lon] points for the map")
 

@@ -17,14 +17,16 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ModelWrapValidatorHandler, field_validator, model_validator
 
 from .base import _Part
 from .behaviour import Behaviour, Information, Walking
 from .crossings import Crossing
 from .errors import ScenarioError
+from .key_figures import KeyFigureRules
 from .origins import Origin
 from .routes import Route
+from .times import DateTime, local_zone
 
 __all__ = ["MODES", "Scenario"]
 
@@ -35,10 +37,13 @@ class Scenario(_Part):
     """Everything one run needs. Times are aware date-times; the engine works in minutes from ``start``."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="used in run-folder names")
+    title: str | None = Field(
+        None, description="a human title for reports, e.g. 'Kharkiv oblast to Belgorod oblast, September 2022'"
+    )
     description: str = ""
     timezone: str = Field(description="IANA time zone for local date-times and day/night, e.g. Europe/Moscow")
-    start: datetime
-    end: datetime
+    start: DateTime
+    end: DateTime
     seed: int = Field(ge=0)
     replications: int = Field(1, ge=1, le=100_000)
     grid_min: float = Field(15.0, gt=0, description="regular grid for resampled queue series, minutes")
@@ -49,6 +54,7 @@ class Scenario(_Part):
     information: Information = Information()
     walking: Walking = Walking()
     border: list[tuple[float, float]] = Field(default_factory=list, description="[lat, lon] of the state border")
+    key_figures: KeyFigureRules = KeyFigureRules()
 
     @field_validator("timezone")
     @classmethod
@@ -59,17 +65,18 @@ class Scenario(_Part):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Moscow") from None
         return value
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _localise(cls, raw: Any) -> Any:
-        """Read offset-less date-times in the scenario's own time zone."""
+    def _localise(cls, raw: Any, handler: ModelWrapValidatorHandler[Scenario]) -> Scenario:
+        """Read offset-less date-times, wherever they are, in the scenario's own time zone."""
+        zone = None
         if isinstance(raw, dict) and isinstance(raw.get("timezone"), str):
             try:
                 zone = ZoneInfo(raw["timezone"])
             except (ZoneInfoNotFoundError, ValueError):
-                return raw
-            return _attach_zone(raw, zone)
-        return raw
+                pass  # the timezone field reports it
+        with local_zone(zone):
+            return handler(raw)
 
     @model_validator(mode="after")
     def _cross_check(self):
@@ -99,16 +106,6 @@ class Scenario(_Part):
 
     def origin(self, name: str) -> Origin:
         return next(o for o in self.origins if o.name == name)
-
-
-def _attach_zone(node: Any, zone: ZoneInfo) -> Any:
-    if isinstance(node, datetime):
-        return node.replace(tzinfo=zone) if node.tzinfo is None else node
-    if isinstance(node, dict):
-        return {k: _attach_zone(v, zone) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_attach_zone(v, zone) for v in node]
-    return node
 
 
 def _sorted_times(path: str, times: list[datetime]) -> None:
