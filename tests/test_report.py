@@ -118,3 +118,22 @@ def test_a_run_where_nobody_reaches_a_crossing_still_gets_its_report(tmp_path):
     assert code == 0
     (folder,) = (tmp_path / "one_crossing_constant").iterdir()
     assert "still on the way" in (folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_default_scenario_says_the_logachevka_surge_queue_cleared_on_11_september(tmp_path):
+    """The headline reads the surge's clearance (not the last minute a queue was empty, on 16 Sep), and its wait
+    card quotes the surge waits of the crossing it names."""
+    code = main(["run", str(ROOT / "params" / "kharkiv_2022.toml"), "--set", "replications=2",
+                 "--out", str(tmp_path), "--quiet", "--workers", "1"])
+    assert code == 0
+    (folder,) = (tmp_path / "kharkiv_2022").iterdir()
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    cards = re.findall(r'<div class="card"><div class="label">(.*?)</div><div class="value">(.*?)</div><div class="note">(.*?)</div>', page)
+    cards = {label: (value, note) for label, value, note in cards}
+    value, note = cards["Surge queues cleared"]
+    assert value.startswith("Sun 11 Sep") and "at Logachevka" in note
+    value, note = cards["Wait in the surge"]
+    kpis = pd.read_csv(folder / "kpis.csv").set_index(["crossing", "kpi"])["mean"]
+    assert value == f"{float(kpis[('Logachevka', 'surge_person_wait_p50_h')]):.1f} h" and "reached Logachevka in its surge" in note
+    assert f"{float(kpis[('Logachevka', 'surge_person_wait_p90_h')]):.1f} h" in note
+    assert "<h1>Kharkiv oblast to Belgorod oblast" in page

@@ -113,7 +113,7 @@ def print_summary(results: Results, seconds: float) -> None:
     print(f"{s.name}: {s.start:%Y-%m-%d %H:%M} to {s.end:%Y-%m-%d %H:%M} ({s.timezone}), seed {s.seed}, "
           f"{results.replications} replication(s), {seconds:.1f} s")
     print(f"{'crossing':<16}{'departed':>10}{'crossed':>10}{'waiting':>10}{'peak km':>9}  {'peak at (mean)':<18}"
-          f"{'surge cleared (mean)':<22}surge wait, median per person")
+          f"{'surge cleared (mean)':<26}surge wait, median per person")
     for name in [c.name for c in s.crossings] + ["all"]:
         def v(kpi):
             return k.loc[(name, kpi), "mean"]
@@ -125,7 +125,7 @@ def print_summary(results: Results, seconds: float) -> None:
         cleared = when("surge_cleared_at") + (f" ({n}/{of})" if 0 < n < of else "")
         wait = "-" if pd.isna(v("surge_person_wait_p50_h")) else f"{v('surge_person_wait_p50_h'):.1f} h"
         print(f"{name:<16}{v('people_departed'):>10.0f}{v('people_crossed'):>10.0f}{v('people_waiting_at_end'):>10.0f}"
-              f"{v('peak_queue_km'):>9.2f}  {when('peak_queue_at'):<18}{cleared:<22}{wait}")
+              f"{v('peak_queue_km'):>9.2f}  {when('peak_queue_at'):<18}{cleared:<26}{wait}")
 
 
 #: How the controlled figures are named in the summary.

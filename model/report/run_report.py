@@ -94,7 +94,8 @@ KPI_LABELS = {
     "people_waiting_at_night_max": "most people waiting at 03:00",
 }
 #: How each share reads after "share of people who ...".
-SHARE_VERBS = {"inspected": "were held for secondary inspection", "gave_up": "gave up"}
+SHARE_VERBS = {"inspected": "were held for secondary inspection", "gave_up": "gave up",
+               "diverted": "came here after leaving another crossing"}
 TIME_FORMAT = "%a %d %b %H:%M"
 KPI_GROUPS = {
     "people": "How many",
