@@ -263,3 +263,23 @@ def test_initial_queue_draws_its_own_patience_not_a_copy_of_the_departures():
     departing = [p.patience_min for p in surge.parties if not p.initial][:10]
     assert len(initial) == 10 and len(departing) == 10
     assert not set(initial) & set(departing)
+
+
+def test_patience_deadlines_stay_off_the_event_heap():
+    """Hundreds wait with finite patience, yet SimPy's event heap holds a handful of events: the queue's
+    deadlines live in its own timer, and a served party leaves nothing behind there."""
+    from model.engine import Surge
+
+    s = _busy_one_crossing(car={"patience_h": {"dist": "exponential", "mean": 50.0}, "renege": {"give_up": 1.0}})
+    surge = Surge(s, 0)
+    sizes = []
+
+    def probe():
+        while True:
+            sizes.append((len(surge.env._queue), surge.posts["X"].pools["car"].parties_waiting))
+            yield surge.env.timeout(30)
+
+    surge.env.process(probe())
+    surge.run()
+    heap, waiting = max(sizes, key=lambda x: x[1])
+    assert waiting > 100 and heap < 20

@@ -24,6 +24,7 @@ import simpy
 
 from ..scenario import MODES, Crossing, Scenario
 from .entities import INF, Party
+from .patience import PatienceTimer
 from .samplers import draw
 
 __all__ = ["Ticket", "BoothPool", "CrossingPost", "merge_windows", "random_closure_windows"]
@@ -38,7 +39,7 @@ class Ticket:
     def __init__(self, pool: "BoothPool", party: Party, turn: simpy.Event, joined_at: float):
         self.pool, self.party, self.turn, self.active, self.joined_at = pool, party, turn, True, joined_at
 
-    def expire(self, _event: simpy.Event) -> None:
+    def expire(self) -> None:
         """Patience ran out: leave the queue unless a booth took the party already."""
         if self.active:
             self.pool.leave(self)
@@ -73,6 +74,7 @@ class BoothPool:
         self._on_change = on_change
         self.log_key = -1  # its key in the queue log, given by the simulation
         self.stays: list[tuple] = []  # (party id, joined, left, how) per finished stay in this queue
+        self._patience = PatienceTimer(env)
 
     @property
     def queue_km(self) -> float:
@@ -84,8 +86,9 @@ class BoothPool:
 
         With nobody waiting and a booth free the party goes straight to it and
         there is no event to wait for (None): one event fewer for the loop.
-        A party's patience is a timeout with a callback, not a condition the
-        party waits on: cheaper, and a party served in time ignores it.
+        A party's patience is a deadline in the queue's :class:`PatienceTimer`,
+        not a condition the party waits on nor a timeout of its own on the
+        event heap: cheaper, and nothing is left behind when it is served.
         """
         env = self.env
         now = env.now
@@ -101,7 +104,7 @@ class BoothPool:
         self.people_waiting += party.people
         self._on_change(self)
         if party.patience_min < INF:
-            env.timeout(party.patience_min).callbacks.append(ticket.expire)
+            self._patience.add(now + party.patience_min, ticket, self.parties_waiting)
         return ticket.turn
 
     def leave(self, ticket: Ticket) -> None:
