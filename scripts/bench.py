@@ -18,6 +18,11 @@ Prints figures only, no pass/fail:
    workers can get here: the throughput of two independent processes doing
    the same replications at once, against one alone (no pool, no transfer).
 
+3. Scale: the engine alone on the default scenario scaled to 100k, 300k and
+   1M people (booths scaled alike, lanes by the square root), each in a fresh
+   process: CPU time per party and peak RSS; then the 1M-person surge, one
+   replication end to end through the command line: wall time and peak RSS.
+
 ``--profile`` also prints where build_results spends its time. The machine is
 shared, so the load average is printed first: figures taken under load are
 slower and scale worse.
@@ -32,12 +37,16 @@ import multiprocessing
 import os
 import pstats
 import random
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import simpy
+import tomli_w
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,7 +55,7 @@ from model import run_replication  # noqa: E402
 from model.analysis import build_results  # noqa: E402
 from model.engine import Surge  # noqa: E402
 from model.experiments import run_replications  # noqa: E402
-from model.scenario import Scenario, load_scenario  # noqa: E402
+from model.scenario import Scenario, load_scenario, read_scenario_dict, scenario_from_dict  # noqa: E402
 
 DEFAULT = ROOT / "params" / "kharkiv_2022.toml"
 MMC = ROOT / "params" / "mmc_example.toml"
@@ -173,6 +182,71 @@ def scaling(replications: int, profile: bool) -> None:
         print(text.getvalue())
 
 
+def scaled_scenario(people: float) -> dict:
+    """The default scenario as a raw dict with every origin's people scaled to ``people`` in all, and booths,
+    inspectors and holding areas scaled alike; approach lanes grow with the square root of the factor, so the
+    queues stay in tens of km rather than hundreds."""
+    raw = read_scenario_dict(DEFAULT)
+    k = people / sum(o["people"] for o in raw["origins"])
+    for o in raw["origins"]:
+        o["people"] = round(o["people"] * k)
+    for c in raw["crossings"]:
+        for mode in ("car", "bus", "foot"):
+            channel = c.get(mode)
+            if channel:
+                channel["booths"] = max(1, round(channel["booths"] * k))
+                for step in channel.get("booth_schedule", []):
+                    step["booths"] = max(1, round(step["booths"] * k))
+        if "inspection" in c:
+            for key in ("booths", "holding_capacity"):
+                c["inspection"][key] = max(1, round(c["inspection"][key] * k))
+        c["approach_lanes"] = max(1, round(k**0.5))
+    raw["name"] = f"kharkiv_2022_x{k:.0f}"
+    return raw
+
+
+def _engine_child(people: float, conn) -> None:
+    s = scenario_from_dict(scaled_scenario(people), "bench")
+    t0 = time.process_time()
+    rec = Surge(s, 0).run()
+    cpu = time.process_time() - t0
+    conn.send((len(rec.parties["party_id"]), cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    conn.close()
+
+
+def engine_scaling(people: tuple[float, ...] = (1e5, 3e5, 1e6)) -> None:
+    """The engine alone on the default scenario scaled to ``people``, each size in a fresh process (peak RSS
+    of that process): CPU per party should not grow with the size of the surge."""
+    print("engine scaling (default scenario scaled; one replication; a fresh process each):")
+    print(f"{'people':>10}{'parties':>10}{'CPU s':>8}{'us/party':>10}{'peak RSS MB':>13}")
+    base = None
+    for n in people:
+        parent, child = multiprocessing.get_context("fork").Pipe()
+        proc = multiprocessing.get_context("fork").Process(target=_engine_child, args=(n, child))
+        proc.start()
+        parties, cpu, rss = parent.recv()
+        proc.join()
+        per = cpu / parties * 1e6
+        base = base or per
+        print(f"{n:>10,.0f}{parties:>10,}{cpu:>8.1f}{per:>10.1f}{rss:>13,.0f}   {per / base:.2f}x the smallest")
+
+
+def cli_million(people: float = 1e6) -> None:
+    """One replication of the 1M-person surge end to end through the command line: wall time and peak RSS."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "million.toml"
+        path.write_text(tomli_w.dumps(scaled_scenario(people)), encoding="utf-8")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "model", "run", str(path), "--replications", "1", "--workers", "1",
+                               "--quiet", "--out", str(Path(tmp) / "out")], capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        note = "" if done.returncode == 0 else f" (exit {done.returncode}: {done.stderr.strip().splitlines()[-1:]})"
+        print(f"{people:,.0f} people, one replication through the CLI: {wall:.1f} s wall, peak RSS "
+              f"{max(rss, before) / 1024:,.0f} MB{note}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=20, help="replications for the scaling figures (default 20)")
@@ -181,6 +255,8 @@ def main() -> None:
     load = os.getloadavg()
     print(f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     cost_per_party()
+    engine_scaling()
+    cli_million()
     scaling(args.replications, args.profile)
 
 
