@@ -94,3 +94,15 @@ def test_people_waiting_at_home_for_a_road_are_a_figure_of_their_own():
     assert k.loc["all", "people_waiting_at_home_at_end"] == home
     assert k.loc["all", "people_waiting_for_bus_at_end"] == 0
     assert k.loc["all", "people_waiting_at_end"] == home
+
+
+def test_a_replication_in_which_nobody_leaves_still_has_its_key_figures():
+    """One person expected: some replications have no party at all; their figures are zeros, not a crash."""
+    from model.experiments import run_replications
+
+    s = tiny_scenario(origins=[{"name": "A", "people": 1}])
+    recs = run_replications(s, range(20))  # replications 11 and 19 have none
+    empty = [r for r in recs if r.parties.empty]
+    assert empty, "expected at least one replication without parties"
+    k = empty[0].kpis.set_index("crossing")
+    assert list(k.index) == ["X", "all"] and k.loc["all", "people_departed"] == 0 and k.loc["all", "peak_queue_km"] == 0

@@ -313,8 +313,9 @@ def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataF
     empty_series = crossing_series(queues.iloc[:0])
     series = crossing_series_by_replication(scenario, queues) if series is None else series
     rows = []
-    for rep, p_rep in parties.groupby("replication", sort=True):
-        p = _party_arrays(p_rep)
+    by_rep = dict(iter(parties.groupby("replication", sort=True)))
+    for rep in sorted(set(by_rep) | set(queues["replication"].unique())):  # a replication may have no party at all
+        p = _party_arrays(by_rep.get(rep, parties.iloc[:0]))
         p["surge"] = np.zeros(len(p["people"]), dtype=bool)
         p["diverted_away"] = p["diverted"] & (p["crossing"] != p["first_crossing"])
         series_list, queue_figures = [], []

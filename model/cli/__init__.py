@@ -5,15 +5,23 @@ analysis, scenario) and holds no model logic; it parses arguments, calls the
 model and prints. Here are the command table, the parser and the one place
 where errors become exit codes: every bad input (a scenario file, an
 override, an argument) ends with one line on stderr and exit code 2, and no
-run folder. The commands are in :mod:`.run` (run, report, validate) and
-:mod:`.studies` (sweep, compare, sensitivity, capacity); what they share is in
-:mod:`.options`.
+run folder. SIGINT (Ctrl-C) and SIGTERM (``timeout``, schedulers) end a
+command cleanly with one line and exit code 130 or 143 (128 + the signal
+number, as shells report it): the signal raises :class:`Interrupted` in the
+main thread, so the worker processes are stopped and the temporary run folder
+removed on the way out. A failed validation exits with 1. The commands are in
+:mod:`.run` (run, report, validate) and :mod:`.studies` (sweep, compare,
+sensitivity, capacity); what they share is in :mod:`.options`.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Callable
 
 from ..experiments import ExecutorError
@@ -39,7 +47,52 @@ from .studies import (
     cmd_sweep,
 )
 
-__all__ = ["main", "DEFAULT_SCENARIO"]
+__all__ = ["main", "DEFAULT_SCENARIO", "Interrupted", "STOP_SIGNALS"]
+
+#: Signals that end a command cleanly; its exit code is 128 + the signal number (130, 143).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Raised in the main thread by a signal of :data:`STOP_SIGNALS`.
+
+    A ``KeyboardInterrupt``, so everything that cleans up after Ctrl-C does the same for SIGTERM:
+    the process pool stops its workers, the run folder's context manager removes its temporary
+    folder.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def _stop_signals_raise() -> Iterator[None]:
+    """Within this block the first SIGINT or SIGTERM raises :class:`Interrupted`; any later one is
+    ignored, so the clean-up it starts (bounded by timeouts) is not cut short. The previous handlers
+    come back on the way out. Signals ignored on entry (``nohup``, a background job) stay ignored;
+    handlers can only be set in the main thread, so elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stopping = False
+
+    def handler(signum, frame):
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise Interrupted(signum)
+
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    for sig, was in previous.items():
+        if was is not signal.SIG_IGN:
+            signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        stopping = True  # from here a signal is too late to stop anything
+        for sig, was in previous.items():
+            signal.signal(sig, signal.SIG_DFL if was is None else was)
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable]] = {
@@ -64,6 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    with _stop_signals_raise():
+        try:
+            return _main(argv)
+        except KeyboardInterrupt as err:
+            signum = getattr(err, "signum", signal.SIGINT)
+            print(f"interrupted by {signal.Signals(signum).name}; no run folder was written", file=sys.stderr)
+            return 128 + signum
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if hasattr(args, "executor"):
@@ -73,6 +136,3 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, UsageError, ExecutorError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted; no run folder was written", file=sys.stderr)
-        return 130

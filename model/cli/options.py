@@ -7,19 +7,29 @@ scenario options (``--seed``, ``--set``, ``--replications``, ``--precision``,
 experiments, and so is turning them into a resolved :class:`Scenario`.
 Loading a scenario may warn of implausible values (:class:`ScenarioWarning`);
 :func:`scenario_warnings_as_lines` shows each once, as one line on stderr.
+Every scenario a command will simulate is sized first (:func:`check_size`):
+one that cannot fit in memory is refused in one line, one that will take
+long gets a one-line warning, before any work starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import math
 import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..experiments import EXECUTORS
-from ..scenario import Scenario, ScenarioWarning, load_scenario
+from ..experiments import EXECUTORS, default_workers, parse_parameters, parse_vary, sample_size
+from ..experiments.calibration import load_targets, targets_path_for
+from ..experiments.estimate import MEMORY_SHARE, WORKER_BYTES, Estimate, check_resources, estimate, machine_memory
+from ..experiments.studies import variant
+from ..scenario import Scenario, ScenarioError, ScenarioWarning, load_scenario
+from ..scenario.errors import one_line
+from ..scenario.fields import MAX_BOOTHS
 
 DEFAULT_SCENARIO = Path("params") / "kharkiv_2022.toml"
 EXIT_BAD_INPUT = 2
@@ -30,8 +40,8 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2, like a bad scenario
-        raise UsageError(f"{self.prog}: {message}")
+    def error(self, message: str):  # one line, exit 2, like a bad scenario (an argument may hold a line break)
+        raise UsageError(one_line(f"{self.prog}: {message}"))
 
 
 def _whole_number(minimum: int):
@@ -131,12 +141,107 @@ def scenario_warnings_as_lines() -> Iterator[None]:
 
 
 def scenario_from_args(args, path: str | None = None) -> Scenario:
+    """The resolved scenario of a command that simulates it, sized before any work (:func:`check_size`)."""
     overrides = list(args.overrides)
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
     if isinstance(args.replications, int):
         overrides.append(f"replications={args.replications}")
-    return load_scenario(path or args.scenario, overrides)
+    source = str(path or args.scenario)
+    with warnings.catch_warnings(record=True) as caught:  # shown only if the scenario is not refused: one line
+        warnings.simplefilter("always", ScenarioWarning)
+        scenario = load_scenario(source, overrides)
+        check_size(scenario, args, source)
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return scenario
+
+
+#: Booth counts the capacity search tries, at most, for --max-booths M: steps of 1, 2, 4... then bisection.
+def _capacity_evaluations(max_booths: int) -> int:
+    return 2 * math.ceil(math.log2(max(max_booths, 2))) + 1
+
+
+def _study_variants(scenario: Scenario, args) -> tuple[list[tuple[str, Scenario]], int]:
+    """The scenarios a command runs that may differ in size from ``scenario`` (each point of a sweep, the
+    corners of a sensitivity range), labelled; and how many variants it runs in all. A bad --vary or
+    --params is left to the command, which reports it."""
+    command = getattr(args, "command", "run")
+    try:
+        if command == "sweep":
+            axes = [parse_vary(text) for text in args.vary[:2]]
+            points = list(itertools.product(*(a.values for a in axes)))
+            if len(points) > 200:  # the corners and the middle stand for the rest
+                points = list(itertools.product(*((a.values[0], a.values[len(a.values) // 2], a.values[-1]) for a in axes)))
+            total = math.prod(len(a.values) for a in axes)
+            return [(", ".join(f"--vary {a.key}={v}" for a, v in zip(axes, p)),
+                     variant(scenario, {a.key: v for a, v in zip(axes, p)}, "--vary")) for p in points], total
+        if command == "sensitivity":
+            params = parse_parameters(scenario, args.params, args.ranges)
+            corners = [[p.low for p in params], [p.high for p in params]]
+            total = sample_size(len(params), args.method, args.samples)
+            return [(f"--ranges at {'low' if i == 0 else 'high'} ends",
+                     variant(scenario, {p.key: round(x) if p.integer else x for p, x in zip(params, row)}, "--ranges"))
+                    for i, row in enumerate(corners)], total
+    except ScenarioError:
+        return [], 1
+    if command == "compare":
+        return [], len(args.scenarios)
+    if command == "capacity":
+        return [], _capacity_evaluations(args.max_booths)
+    return [], 1
+
+
+def validate_scenario(args) -> Scenario:
+    """The scenario ``validate`` checks (``args.scenario``), sized like a run before the suite starts:
+    two replications with ``--quick``, else as many as its targets file asks (or its own)."""
+    source = str(args.scenario)
+    scenario = load_scenario(source)
+    reps = scenario.replications
+    if getattr(args, "quick", False):
+        reps = 2
+    else:
+        try:
+            path = targets_path_for(source)
+            reps = load_targets(path).replications if path.is_file() else reps
+        except Exception:  # noqa: BLE001 - a bad targets file is the suite's to report, in its own words
+            pass
+    _, note = check_resources(scenario, reps, 1, getattr(args, "workers", None) or default_workers(), False, source)
+    if note:
+        print(f"warning: {one_line(source)}: {note}", file=sys.stderr)
+    return scenario
+
+
+def check_size(scenario: Scenario, args, source: str) -> Estimate:
+    """Refuse (one-line :class:`ScenarioError`, exit 2) a command on ``scenario`` that cannot fit in this machine's
+    memory; print one warning line if it will take long or needs more memory than is free now.
+
+    Counts what the command will run: ``--replications auto`` up to
+    ``--max-replications``, the points of a sweep, the variants of a sensitivity
+    analysis or a capacity search, the scenarios compared, on ``--workers``.
+    """
+    command = getattr(args, "command", "run")
+    if command == "capacity" and args.max_booths > MAX_BOOTHS:
+        raise UsageError(f"--max-booths {args.max_booths} must be at most {MAX_BOOTHS} (the most booths a channel may have)")
+    reps = args.max_replications if args.replications == "auto" else scenario.replications
+    workers = 1 if getattr(args, "executor", "process") == "dask" else (args.workers or default_workers())
+    tables = command == "run"
+    candidates, variants = _study_variants(scenario, args)
+    label, worst = max([("", scenario), *candidates],  # the biggest; the scenario itself on a tie
+                       key=lambda c: (estimate(c[1], reps, variants, workers, tables).memory_bytes, c[0] == ""))
+    where = f"{source} ({label})" if label else source
+    if workers * WORKER_BYTES > MEMORY_SHARE * machine_memory()[0]:  # a process pool starts all its workers at once
+        raise UsageError(f"--workers {workers}: each worker process needs about {WORKER_BYTES / 1e6:.0f} MB; at most "
+                         f"{int(MEMORY_SHARE * machine_memory()[0] // WORKER_BYTES)} fit in this machine's memory")
+    try:
+        est, note = check_resources(worst, reps, variants, workers, tables, where)
+    except ScenarioError as err:
+        if err.field == "replications" and args.replications == "auto":
+            raise ScenarioError("--max-replications", err.value, err.allowed, err.source) from None
+        raise
+    if note:
+        print(f"warning: {one_line(where)}: {note}", file=sys.stderr)
+    return est
 
 
 def progress(total: int, quiet: bool, label: str):

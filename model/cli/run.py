@@ -11,6 +11,7 @@ in the experiments and report layers.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,8 +22,33 @@ import pandas as pd
 from ..analysis import Results, build_results
 from ..experiments import PrecisionCheck, default_workers, replicate_to_precision, run_replications, run_suite
 from ..report import ReportError, write_report, write_results, write_table, write_validation
+from ..report.run_folder import RunFolderError, check_destination
+from ..report.run_tables import manifest_checksums
 from ..scenario import Scenario
-from .options import DEFAULT_SCENARIO, UsageError, _positive_int, progress, scenario_from_args
+from .options import DEFAULT_SCENARIO, UsageError, _positive_int, progress, scenario_from_args, validate_scenario
+
+
+def destination_checked(out: str, name: str, kind: str | None = None) -> None:
+    """Before any simulation: a run folder can be made under ``out`` for ``name`` (one-line :class:`UsageError` if not).
+
+    See :func:`model.report.run_folder.check_destination`: ``--out`` not empty,
+    a writable folder or creatable, ``<out>/<name>`` a real folder or absent,
+    the scenario's name one plain folder name.
+    """
+    try:
+        check_destination(out, name, kind)
+    except RunFolderError as err:
+        raise UsageError(str(err)) from None
+
+
+def written(write: Callable[[], Path], out: str) -> Path:
+    """``write()``'s run folder, or one line if writing fails after all (the disk filled, ``--out`` changed meanwhile)."""
+    try:
+        return write()
+    except (RunFolderError, ReportError) as err:
+        raise UsageError(f"{err}; no run folder was written") from None
+    except OSError as err:
+        raise UsageError(f"{err.filename or out}: cannot be written ({err.strerror or err}); no run folder was written") from None
 
 
 def run_scenario(scenario: Scenario, workers: int | None, quiet: bool, executor: str = "process", scheduler: str | None = None) -> Results:
@@ -86,16 +112,17 @@ def _extras(*writers: Callable[[Path], None] | None) -> Callable[[Path], None] |
 
 def cmd_run(args) -> int:
     scenario = scenario_from_args(args)
+    destination_checked(args.out, scenario.name)
     started = datetime.now(timezone.utc).isoformat()
     t0 = time.perf_counter()
     results, check = run_from_args(scenario, args)
     workers = (args.workers or default_workers()) if args.executor == "process" else f"dask {args.scheduler}"
-    folder = write_results(
+    folder = written(lambda: write_results(
         results,
         args.out,
         {"started_at": started, "source": args.scenario, "overrides": args.overrides, "workers": workers},
         extra=_extras(write_report, _precision_writer(check)),
-    )
+    ), args.out)
     print_summary(results, time.perf_counter() - t0)
     if check is not None:
         print_precision(check)
@@ -157,8 +184,9 @@ def add_validate_options(p: argparse.ArgumentParser) -> None:
 
 def cmd_validate(args) -> int:
     """Run the verification and validation suite; exit 1 if any check fails."""
+    destination_checked(args.out, validate_scenario(args).name, "validation")
     suite = run_suite(args.scenario, quick=args.quick, workers=args.workers or default_workers())
-    folder = write_validation(suite, args.out)
+    folder = written(lambda: write_validation(suite, args.out), args.out)
     failed = [r for r in suite.rows if not r.passed]
     for r in suite.rows:
         print(f"{r.verdict:<15}{r.group:<13}{r.name}")
@@ -172,10 +200,19 @@ def add_report_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_report(args) -> int:
-    """Rebuild a run folder's report.html from the tables in it."""
+    """Rebuild a run folder's report.html from the tables in it, checked against the manifest's checksums.
+
+    A folder without checksums (older runs, or tables copied without their
+    manifest) is still reported, with a warning that its tables were not checked.
+    """
     try:
         path = write_report(args.folder)
+        checked = manifest_checksums(args.folder) is not None
     except ReportError as err:
         raise UsageError(str(err)) from None
+    if not checked:
+        what = "manifest.json has no checksums" if (Path(args.folder) / "manifest.json").exists() else "has no manifest.json"
+        print(f"warning: {args.folder}: {what} (a run from before checksums were recorded, or copied without them): "
+              "its tables were read unchecked", file=sys.stderr)
     print(path)
     return 0

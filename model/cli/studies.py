@@ -42,6 +42,7 @@ from ..experiments.studies import current_value
 from ..report import capacity_page, compare_page, sensitivity_page, sweep_page, write_study
 from ..scenario import Scenario, ScenarioError, load_scenario
 from .options import UsageError, _positive_int, add_scenario_options, progress, scenario_from_args
+from .run import destination_checked, written
 
 
 def _study_scenario(args, path: str | None = None) -> Scenario:
@@ -59,8 +60,10 @@ def _run_study(args, kind: str, scenarios: dict[str, Scenario], total: int | Non
     ``total`` None the bar grows by one scenario's replications whenever it
     fills (the capacity search does not know its length). Returns the folder and the result.
     """
+    first = next(iter(scenarios.values()))
+    destination_checked(args.out, first.name, kind)  # before any simulation
     started, t0 = datetime.now(timezone.utc).isoformat(), time.perf_counter()
-    reps = next(iter(scenarios.values())).replications
+    reps = first.replications
     bar = progress(total or reps, args.quiet, kind)
 
     def tick(_) -> None:
@@ -81,7 +84,7 @@ def _run_study(args, kind: str, scenarios: dict[str, Scenario], total: int | Non
             bar.close()
     info = {"started_at": started, "seconds": round(time.perf_counter() - t0, 1), "overrides": args.overrides,
             "workers": runner.workers, "executor": executor, "scheduler": getattr(args, "scheduler", None), **info}
-    return write_study(args.out, kind, scenarios, tables, pages, info), result
+    return written(lambda: write_study(args.out, kind, scenarios, tables, pages, info), args.out), result
 
 
 def _show(value) -> str:

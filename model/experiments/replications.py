@@ -6,12 +6,24 @@ executor, the number of workers or the order in which replications finish:
 every executor runs the same per-replication function, returns the same
 compact records (never simulation objects) and the results are sorted by
 replication before anything is joined.
+
+Worker processes never outlive the run: an interrupted or failed run ends
+its workers mid-replication (SIGTERM, then SIGKILL) before the exception goes
+on, and each worker ends itself when the process that started it dies, even
+by SIGKILL (``PR_SET_PDEATHSIG`` on Linux, and a thread that watches its
+parent everywhere).
 """
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
 import os
 import pkgutil
+import signal
+import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,6 +81,102 @@ class _Serial:
     def completed(self, jobs: list[Job]) -> Iterator[ReplicationResult]:
         for job in jobs:
             yield _run_one(job)
+
+
+#: How long stopping a pool waits for its workers to end after SIGTERM, and then after SIGKILL.
+STOP_TIMEOUT_S = 5.0
+#: How often a worker checks that the process that started it is still its parent.
+PARENT_POLL_S = 0.5
+#: ``prctl`` option: the signal this process gets when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel send SIGKILL to this process when its parent dies, however it dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(ctypes.c_int(_PR_SET_PDEATHSIG), ctypes.c_ulong(signal.SIGKILL), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                   ctypes.c_ulong(0))
+    except (OSError, AttributeError):  # no prctl: the watching thread is enough
+        pass
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """Poll the parent's pid; when this process is re-parented (its parent died), exit at once."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _worker_started(parent_pid: int, start_method: str) -> None:
+    """The pool's initializer, run in every worker before its first job; it touches no random state.
+
+    Ctrl-C in a terminal signals the whole process group: workers ignore SIGINT and the parent
+    stops them. SIGTERM kills (a forked worker would otherwise inherit the command line's
+    handler, which raises). The worker dies with its parent: ``PR_SET_PDEATHSIG`` on Linux (the
+    parent may have died before it was set, hence the check after it), and on every platform a
+    daemon thread that exits when the parent's pid changes. With the ``forkserver`` start method
+    the parent is the fork server, which exits when ``parent_pid`` does. (For the kernel the
+    parent is the thread that started the worker: the pool starts them in the thread that first
+    submits, which must outlive the pool, as it does in :func:`run_replications`.)
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        _die_with_parent()
+    parent = os.getppid()
+    if (parent != parent_pid and start_method != "forkserver") or not _alive(parent_pid):
+        os._exit(1)  # the run that started this worker is already gone
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), name="exit-when-orphaned", daemon=True).start()
+
+
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool whose workers die with this process (see :func:`_worker_started`)."""
+    context = multiprocessing.get_context()
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_started,
+                               initargs=(os.getpid(), context.get_start_method()))
+
+
+def _quietly(call: Callable, *args) -> None:
+    """``call(*args)``, ignoring a process that is already closed or reaped (by the pool's own thread)."""
+    try:
+        call(*args)
+    except (ValueError, OSError):
+        pass
+
+
+def _stop_pool(pool: ProcessPoolExecutor, timeout: float = STOP_TIMEOUT_S) -> None:
+    """End ``pool`` now: cancel the jobs not started and terminate its workers mid-replication.
+
+    ``shutdown(wait=False, cancel_futures=True)`` alone would leave each worker to finish its
+    replication, so every worker gets SIGTERM, then SIGKILL if still alive after ``timeout``
+    seconds, and is joined (reaped). The workers are read from the pool's ``_processes`` (not
+    public, but the only handle on them) before ``shutdown`` drops it.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for end in ("terminate", "kill"):  # SIGTERM; SIGKILL for any still alive after the timeout
+        for process in processes:
+            _quietly(getattr(process, end))
+        deadline = time.monotonic() + timeout
+        for process in processes:
+            _quietly(process.join, max(0.0, deadline - time.monotonic()))
+        processes = [p for p in processes if p.exitcode is None]
+        if not processes:
+            break
+    if manager is not None and manager is not threading.current_thread():
+        manager.join(timeout)  # it notices the dead workers, fails the futures left and closes its queues
 
 
 class _Processes:
@@ -182,7 +290,9 @@ def _dask_client(scheduler: Any):
 def open_executor(executor: str = "process", workers: int = 1, scheduler: Any = None):
     """An executor for many batches of jobs: serial, a process pool, or a Dask client.
 
-    ``executor="process"`` with ``workers <= 1`` runs in this process.
+    ``executor="process"`` with ``workers <= 1`` runs in this process. Leaving the block on an
+    exception (``KeyboardInterrupt`` included) terminates the worker processes at once, in the
+    middle of their replications; leaving it normally waits for them to exit.
     ``executor="dask"`` needs ``scheduler``: an address, a ``LocalCluster`` (or
     any cluster object) or a ``Client`` the caller made; nothing is started here.
     """
@@ -198,11 +308,13 @@ def open_executor(executor: str = "process", workers: int = 1, scheduler: Any = 
     elif workers <= 1:
         yield _Serial()
     else:
-        pool = ProcessPoolExecutor(max_workers=workers)
+        pool = _process_pool(workers)
         try:
             yield _Processes(pool, workers)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM) or failed: no replication left is wanted
+            _stop_pool(pool)
+            raise
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_on(runner, scenario: Scenario, replications: Iterable[int], on_done=None) -> list[ReplicationResult]:

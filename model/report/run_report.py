@@ -6,8 +6,10 @@ per replication, percentiles, hourly bins: no per-party rows reach the
 page), and writes ``report.html`` with plotly.js embedded once, so the page
 opens on a laptop with no connection. The page is a pure function of the
 folder's files: the same tables give the same bytes (fixed div ids, no
-build time stamp). ``manifest.json`` is not read, because a run writes its
-report before its manifest; the scenario's SHA-256 on the page matches the
+build time stamp). When the folder has a ``manifest.json``, reading it
+first checks every table against the manifest's checksums
+(:func:`model.report.run_tables.read_run`); a run builds its own report
+before its manifest exists. The scenario's SHA-256 on the page matches the
 manifest's ``scenario_sha256``.
 """
 
@@ -47,8 +49,8 @@ from .figures import (
     wait_distribution_figure,
 )
 from .map_figure import map_figure
-from .run_folder import scenario_sha256
-from .run_tables import RunTables, read_run
+from .run_folder import RunFolderError, check_replaceable, replace_text, scenario_sha256
+from .run_tables import ReportError, RunTables, read_run
 from .style import MODE_LABEL, RESPONSIVE_SCRIPT, Clock, crossing_colours, fluid_figure
 
 __all__ = ["write_report", "build_report"]
@@ -396,9 +398,22 @@ exactly as in the run folder's scenario.toml (SHA-256 {sha[:16]}&hellip;).</p>
 
 
 def write_report(folder: str | Path) -> Path:
-    """Write ``report.html`` into a run folder from its tables; returns its path."""
+    """Write ``report.html`` into a run folder from its tables; returns its path.
+
+    The page is written to a temporary file in the folder and renamed over
+    ``report.html``, so a reader sees the old page or the new one, never half.
+    An existing ``report.html`` that is a symbolic link or not a regular file
+    is refused (:class:`ReportError`), before any work: a link's target is
+    never written.
+    """
     folder = Path(folder)
-    text = build_report(folder)
     path = folder / "report.html"
-    path.write_text(text, encoding="utf-8")
+    try:
+        check_replaceable(path)
+        text = build_report(folder)
+        replace_text(path, text)
+    except RunFolderError as err:
+        raise ReportError(str(err)) from None
+    except OSError as err:
+        raise ReportError(f"{err.filename or path}: cannot be written ({err.strerror or err})") from None
     return path

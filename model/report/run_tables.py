@@ -2,22 +2,35 @@
 
 The report reads tables, never simulation objects, so it can be rebuilt from
 a run folder alone. :func:`read_run` checks that the folder holds the files
-and columns the report needs (:class:`ReportError` with a one-line reason if
-not) and turns every date-time into a local, offset-free timestamp of the
-scenario's time zone, as shown on every time axis.
+and columns the report needs, that every file its ``manifest.json`` lists
+still has the checksum the run recorded (:func:`verify_checksums`), and that
+the tables that always have rows have some (:class:`ReportError` with a
+one-line reason if not); it turns every date-time into a local, offset-free
+timestamp of the scenario's time zone, as shown on every time axis.
+
+A folder without checksums (no ``manifest.json``, as while a run writes its
+own report, or one written before checksums were recorded) is read
+unchecked; :func:`manifest_checksums` tells it, and the ``report`` command
+says so in a warning.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import stat
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
 
 from ..scenario import Scenario, load_scenario
+from .run_folder import file_sha256
 
-__all__ = ["read_run", "RunTables", "ReportError", "REQUIRED_FILES", "PARTY_COLUMNS", "SUMMARY_COLUMNS", "KPI_COLUMNS"]
+__all__ = ["read_run", "RunTables", "ReportError", "REQUIRED_FILES", "PARTY_COLUMNS", "SUMMARY_COLUMNS", "KPI_COLUMNS",
+           "manifest_checksums", "verify_checksums", "UNCHECKED_FILES"]
 
 REQUIRED_FILES = ("scenario.toml", "parties.csv", "queues_summary.csv", "kpis.csv", "daily.csv")
 PARTY_COLUMNS = ["replication", "origin", "mode", "people", "first_crossing", "crossing", "departed_at",
@@ -27,8 +40,83 @@ SUMMARY_COLUMNS = ["crossing", "time"] + [f"{m}_{q}" for m in ("queue_km", "vehi
 KPI_COLUMNS = ["crossing", "kpi", "unit", "n", "mean", "sd", "ci95_low", "ci95_high", "replications"]
 
 
+#: Files a manifest lists but :func:`verify_checksums` does not check: the report command rebuilds them.
+UNCHECKED_FILES = ("report.html",)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
 class ReportError(Exception):
     """A run folder the report cannot be built from, with a one-line reason."""
+
+
+# --- checksums ---------------------------------------------------------------------------------
+
+
+def manifest_checksums(folder: str | Path) -> dict[str, str] | None:
+    """The ``checksums`` map of a run folder's ``manifest.json``: file name -> SHA-256.
+
+    None when the folder has no ``manifest.json`` or its manifest no checksums
+    (a run from before they were recorded); :class:`ReportError` when the
+    manifest is not a regular file, not JSON or its checksums are malformed.
+    """
+    path = Path(folder) / "manifest.json"
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not stat.S_ISREG(mode):
+        raise ReportError(f"{path}: not a regular file (a link or a folder); rerun the scenario")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ReportError(f"{path}: cannot be read as JSON ({str(err).splitlines()[0]}); rerun the scenario") from None
+    if not isinstance(manifest, dict):
+        raise ReportError(f"{path}: not a JSON object; rerun the scenario")
+    sums = manifest.get("checksums")
+    if sums is None:
+        return None
+    if not (isinstance(sums, dict) and all(isinstance(k, str) and isinstance(v, str) and _SHA256.fullmatch(v) for k, v in sums.items())):
+        raise ReportError(f"{path}: 'checksums' is not a map of file names to SHA-256 hex digests; rerun the scenario")
+    return sums
+
+
+def verify_checksums(folder: str | Path) -> bool:
+    """Check every file the manifest's checksums list (but :data:`UNCHECKED_FILES`) against its SHA-256.
+
+    Returns False, checking nothing, for a folder without checksums (see
+    :func:`manifest_checksums`), True when every file matches. A file that is
+    missing, not a regular file, changed or cut, a checksum naming a path
+    outside the folder, or a file the report reads that the checksums do not
+    list, raises :class:`ReportError` naming it. Generic over the files: it
+    checks whatever the manifest lists, whatever their format.
+    """
+    folder = Path(folder)
+    sums = manifest_checksums(folder)
+    if sums is None:
+        return False
+    unlisted = [name for name in REQUIRED_FILES if name not in sums]
+    if unlisted:
+        raise ReportError(f"{folder / unlisted[0]}: has no checksum in manifest.json (the manifest was changed); rerun the scenario")
+    for name, digest in sorted(sums.items()):
+        if name in UNCHECKED_FILES:
+            continue
+        rel = PurePosixPath(name)
+        if not name or rel.is_absolute() or ".." in rel.parts or "\0" in name:
+            raise ReportError(f"{folder / 'manifest.json'}: checksums name {name!r}, not a file of the run folder; rerun the scenario")
+        path = folder / rel
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            raise ReportError(f"{path}: listed in manifest.json but missing; rerun the scenario") from None
+        if not stat.S_ISREG(mode):
+            raise ReportError(f"{path}: listed in manifest.json as a file but is not a regular file; rerun the scenario")
+        try:
+            actual = file_sha256(path)
+        except OSError as err:
+            raise ReportError(f"{path}: cannot be read ({err.strerror}); rerun the scenario") from None
+        if actual != digest:
+            raise ReportError(f"{path}: checksum does not match manifest.json (the file was changed or cut); rerun the scenario")
+    return True
 
 
 @dataclass(frozen=True)
@@ -61,13 +149,18 @@ def _local_times(text: pd.Series, zone: str) -> pd.Series:
     return pd.to_datetime(text, format="ISO8601", utc=True).dt.tz_convert(zone).dt.tz_localize(None)
 
 
-def _read_table(path: Path, columns: list[str], times: tuple[str, ...], zone: str, **options) -> pd.DataFrame:
-    """One CSV table of a run folder with the columns the report needs, its date-times made local."""
+def _read_table(path: Path, columns: list[str], times: tuple[str, ...], zone: str, rows: bool = True, **options) -> pd.DataFrame:
+    """One CSV table of a run folder with the columns the report needs, its date-times made local.
+
+    ``rows``: the table always has rows in a run, so one with only a header was cut.
+    """
     try:
         frame = pd.read_csv(path, **options)
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise ValueError(f"no column {', '.join(missing)}")
+        if rows and frame.empty:
+            raise ReportError(f"{path}: has a header but no rows (the file was cut or emptied); rerun the scenario")
         for col in times:
             frame[col] = _local_times(frame[col], zone)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
@@ -76,21 +169,24 @@ def _read_table(path: Path, columns: list[str], times: tuple[str, ...], zone: st
 
 
 def read_run(folder: str | Path) -> RunTables:
-    """Read the scenario and the tables the report needs from a run folder."""
+    """Read the scenario and the tables the report needs from a run folder, first checking its checksums."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ReportError(f"{folder}: not a run folder (no such directory)")
     missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
     if missing:
         raise ReportError(f"{folder}: not a complete run folder, missing {', '.join(missing)}")
+    verify_checksums(folder)
     scenario = load_scenario(folder / "scenario.toml")
     zone = scenario.timezone
     categories = {c: "category" for c in ("origin", "mode", "first_crossing", "crossing", "outcome")}
-    parties = _read_table(folder / "parties.csv", PARTY_COLUMNS, ("departed_at", "arrived_at", "crossed_at"), zone,
+    # typed, so that a run in which nobody left (no rows) reads as empty numbers, not text
+    categories |= {"replication": "int64", "people": "int64", "wait_h": "float64", "walked": "bool", "bus_id": "int64"}
+    parties = _read_table(folder / "parties.csv", PARTY_COLUMNS, ("departed_at", "arrived_at", "crossed_at"), zone, rows=False,
                           usecols=lambda c: c in PARTY_COLUMNS, dtype=categories)
     summary = _read_table(folder / "queues_summary.csv", SUMMARY_COLUMNS, ("time",), zone)
     kpis = _read_table(folder / "kpis.csv", KPI_COLUMNS, (), zone)
-    daily = _read_table(folder / "daily.csv", ["crossing", "date", "people_crossed"], (), zone, dtype={"date": str})
+    daily = _read_table(folder / "daily.csv", ["crossing", "date", "people_crossed"], (), zone, rows=False, dtype={"date": str})
     parties["channel"] = np.where(parties["walked"], "foot", parties["mode"])
     replications = int(kpis["replications"].max()) if len(kpis) else scenario.replications
     return RunTables(scenario, (folder / "scenario.toml").read_text(encoding="utf-8"), parties, summary, kpis, daily,

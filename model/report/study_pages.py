@@ -43,6 +43,7 @@ from ..scenario import Scenario, ScenarioError
 from .labels import _kpi_label, _kpi_unit, kpi_label, param_label
 from .run_folder import (
     RunFolder,
+    create_text,
     scenario_sha256,
     scenario_toml,
     write_manifest,
@@ -157,14 +158,14 @@ def write_study(
         for label, s in scenarios.items():
             name = "scenario.toml" if len(scenarios) == 1 else f"scenarios/{label}.toml"
             text = scenario_toml(s)
-            (folder / name).parent.mkdir(exist_ok=True)
-            (folder / name).write_text(text, encoding="utf-8")
+            (folder / name).parent.mkdir(exist_ok=True)  # inside the new temporary folder
+            create_text(folder / name, text)
             recorded[label] = {"file": name, "name": s.name, "seed": s.seed, "replications": s.replications,
                                "sha256": scenario_sha256(text)}
         for name, frame in tables.items():
             write_table(frame, folder / name)
         for name, text in pages.items():
-            (folder / name).write_text(text, encoding="utf-8")
+            create_text(folder / name, text)
         write_manifest(folder, {
             "command": info.get("command"),
             "kind": kind,
@@ -410,17 +411,14 @@ def capacity_page(result: CapacityResult) -> str:
     goal = f"{q.crossing}: {figure} at most {q.limit:g} {q.unit} in at least {q.share:.0%} of {result.scenario.replications} replications"
     if result.booths is not None:
         intro = f"{goal} needs {result.booths} {what.split(' at ')[0]} {when} (the scenario has {result.base_booths})."
-    elif getattr(result, "reason", ""):
-        intro = f"{goal}: {result.reason}."
-    elif result.saturated:
-        intro = (f"{goal} cannot be reached with {what.split(' at ')[0]} {when}: from {int(ev['booths'].iloc[-2])} booths on, "
-                 "more change no replication, so something else holds the queue (inspection, closures, or a peak before "
-                 "the booths are added).")
     else:
-        intro = f"{goal} is not reached with up to {shown} {what.split(' at ')[0]} {when}."
+        intro = f"{goal}: {result.reason}."
     rows = [{"booths": int(r["booths"]), "share of replications meeting the limit": f"{r['share_meeting']:.0%}",
              f"enough (at least {q.share:.0%})": "yes" if r["feasible"] else "no",
              f"{figure}, mean ({q.unit})": _fmt(r["mean"]), f"90th percentile ({q.unit})": _fmt(r["p90"]),
-             f"highest ({q.unit})": _fmt(r["max"]), "booths added": int(r["added"])} for r in ev.to_dict("records")]
+             f"highest ({q.unit})": _fmt(r["max"]), "booths added": int(r["added"]),
+             "surge queue cleared (mean)": "-" if pd.isna(r["surge_cleared_at"]) else
+             f"{r['surge_cleared_at']:%a %d %b %H:%M} ({r['surge_cleared_replications']} of {result.scenario.replications})"}
+            for r in ev.to_dict("records")]
     full = _table(pd.DataFrame(rows), "capacity.csv", "every count tried")
     return page(f"Booths needed at {q.crossing}", [_p(intro), share, per_rep, queue, full])

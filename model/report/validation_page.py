@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from ..experiments import Suite
-from .run_folder import RunFolder, write_table
+from .run_folder import RunFolder, create_text, write_table
 
 __all__ = ["validation_html", "write_validation"]
 
@@ -123,5 +123,5 @@ def write_validation(suite: Suite, out: str | Path) -> Path:
         write_table(suite.table, folder / "validation.csv")
         if suite.calibration is not None:
             write_table(suite.calibration, folder / "calibration.csv")
-        (folder / "validation.html").write_text(validation_html(suite), encoding="utf-8")
+        create_text(folder / "validation.html", validation_html(suite))
     return run.path

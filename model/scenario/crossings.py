@@ -15,6 +15,20 @@ from pydantic import Field, model_validator
 
 from .base import _Part
 from .distributions import DistributionSpec
+from .fields import (
+    MAX_BOOTHS,
+    MAX_KM,
+    MAX_LIST,
+    MAX_MINUTES,
+    MAX_MULTIPLIER,
+    MAX_QUEUE,
+    Label,
+    Latitude,
+    Longitude,
+    Name,
+    Real,
+    Whole,
+)
 from .times import DateTime
 
 __all__ = [
@@ -37,10 +51,10 @@ class ServiceTime(_Part):
     The random factor has mean 1 and the named family and cv; ``fixed`` makes it 1.
     """
 
-    per_vehicle_min: float = Field(0.0, ge=0, description="minutes per party regardless of size")
-    per_person_min: float = Field(0.0, ge=0, description="minutes per person in the party")
+    per_vehicle_min: Real = Field(0.0, ge=0, le=MAX_MINUTES, description="minutes per party regardless of size")
+    per_person_min: Real = Field(0.0, ge=0, le=MAX_MINUTES, description="minutes per person in the party")
     dist: Literal["fixed", "exponential", "lognormal", "gamma", "uniform"] = "exponential"
-    cv: float = Field(1.0, gt=0, le=10, description="coefficient of variation (ignored by fixed, exponential)")
+    cv: Real = Field(1.0, gt=0, le=10, description="coefficient of variation (ignored by fixed, exponential)")
 
     @model_validator(mode="after")
     def _positive(self):
@@ -53,24 +67,24 @@ class BoothStep(_Part):
     """From ``at`` on, this many booths are staffed."""
 
     at: DateTime
-    booths: int = Field(ge=0)
+    booths: Whole = Field(ge=0, le=MAX_BOOTHS)
 
 
 class Channel(_Part):
     """Booths serving one kind of party (cars, buses or pedestrians) at a crossing."""
 
-    booths: int = Field(ge=0, description="booths open at the start")
-    booth_schedule: list[BoothStep] = Field(default_factory=list)
+    booths: Whole = Field(ge=0, le=MAX_BOOTHS, description="booths open at the start")
+    booth_schedule: list[BoothStep] = Field(default_factory=list, max_length=MAX_LIST)
     service: ServiceTime
 
 
 class Regime(_Part):
     """A check regime in force from ``starts`` on, scaling service and inspection."""
 
-    name: str = ""
+    name: Label = ""
     starts: DateTime
-    service_multiplier: float = Field(1.0, gt=0)
-    inspection_multiplier: float = Field(1.0, ge=0, description="scales the inspection probabilities")
+    service_multiplier: Real = Field(1.0, gt=0, le=MAX_MULTIPLIER)
+    inspection_multiplier: Real = Field(1.0, ge=0, le=MAX_MULTIPLIER, description="scales the inspection probabilities")
 
 
 class Closure(_Part):
@@ -78,20 +92,20 @@ class Closure(_Part):
 
     starts: DateTime
     ends: DateTime
-    reason: str = ""
+    reason: Label = ""
 
 
 class RandomClosures(_Part):
     """Unscheduled closures (shelling, alarms): a Poisson number per day, each of random length."""
 
-    per_day: float = Field(gt=0, description="expected closures per day")
+    per_day: Real = Field(gt=0, le=1440, description="expected closures per day")
     duration_h: DistributionSpec
 
 
 class ModeProbability(_Part):
-    car: float = Field(0.0, ge=0, le=1)
-    bus: float = Field(0.0, ge=0, le=1)
-    foot: float = Field(0.0, ge=0, le=1)
+    car: Real = Field(0.0, ge=0, le=1)
+    bus: Real = Field(0.0, ge=0, le=1)
+    foot: Real = Field(0.0, ge=0, le=1)
 
 
 class Inspection(_Part):
@@ -102,37 +116,37 @@ class Inspection(_Part):
     holding area; when it is full, primary booths cannot release (they block).
     """
 
-    booths: int = Field(ge=1)
+    booths: Whole = Field(ge=1, le=MAX_BOOTHS)
     party_probability: ModeProbability = ModeProbability()
     person_probability: ModeProbability = ModeProbability()
     time_h: DistributionSpec
-    holding_capacity: int = Field(ge=1, description="vehicles or groups the holding area holds")
+    holding_capacity: Whole = Field(ge=1, le=MAX_QUEUE, description="vehicles or groups the holding area holds")
 
 
 class InitialQueue(_Part):
     """Parties already waiting at the start, in order; sizes drawn from ``origin``'s tables."""
 
-    origin: str
-    car: int = Field(0, ge=0)
-    bus: int = Field(0, ge=0)
-    foot: int = Field(0, ge=0)
+    origin: Name
+    car: Whole = Field(0, ge=0, le=MAX_QUEUE)
+    bus: Whole = Field(0, ge=0, le=MAX_QUEUE)
+    foot: Whole = Field(0, ge=0, le=MAX_QUEUE)
 
 
 class Crossing(_Part):
     """A road border crossing with separate channels for cars, buses and pedestrians."""
 
-    name: str = Field(min_length=1)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    name: Name
+    lat: Latitude
+    lon: Longitude
     car: Channel | None = None
     bus: Channel | None = None
     foot: Channel | None = None
-    regimes: list[Regime] = Field(default_factory=list)
-    closures: list[Closure] = Field(default_factory=list)
+    regimes: list[Regime] = Field(default_factory=list, max_length=MAX_LIST)
+    closures: list[Closure] = Field(default_factory=list, max_length=MAX_LIST)
     random_closures: RandomClosures | None = None
-    car_spacing_m: float = Field(7.5, gt=0, description="road length per queued car, metres")
-    bus_spacing_m: float = Field(15.0, gt=0, description="road length per queued bus, metres")
-    approach_lanes: int = Field(1, ge=1, description="lanes the queue occupies on the approach road")
+    car_spacing_m: Real = Field(7.5, gt=0, le=MAX_KM, description="road length per queued car, metres")
+    bus_spacing_m: Real = Field(15.0, gt=0, le=MAX_KM, description="road length per queued bus, metres")
+    approach_lanes: Whole = Field(1, ge=1, le=100, description="lanes the queue occupies on the approach road")
     inspection: Inspection | None = None
     initial_queue: InitialQueue | None = None
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from .distributions import FAMILIES
 
-__all__ = ["ScenarioError", "ScenarioWarning"]
+__all__ = ["ScenarioError", "ScenarioWarning", "one_line"]
 
 
 class ScenarioError(Exception):
@@ -37,10 +37,10 @@ class ScenarioError(Exception):
         super().__init__(self.message())
 
     def message(self) -> str:
-        where = f"{self.source}: " if self.source else ""
-        field = f"{self.field}: " if self.field else ""
+        where = f"{_clip(self.source)}: " if self.source else ""
+        field = f"{_clip(self.field)}: " if self.field else ""
         value = "" if self.value is _NO_VALUE else f"got {_short(self.value)}; "
-        return f"{where}{field}{value}{self.allowed}"
+        return one_line(f"{where}{field}{value}{self.allowed}")
 
     def with_source(self, source: str) -> "ScenarioError":
         return ScenarioError(self.field, self.value, self.allowed, source)
@@ -55,10 +55,22 @@ class ScenarioWarning(UserWarning):
     def __init__(self, field: str, value: str, reason: str, source: str | None = None):
         self.field, self.value, self.reason, self.source = field, value, reason, source
         where = f"{source}: " if source else ""
-        super().__init__(f"{where}{field}: got {value}; {reason}")
+        super().__init__(one_line(f"{where}{field}: got {value}; {reason}"))
 
 
 _NO_VALUE = object()
+
+
+def one_line(text: str) -> str:
+    """``text`` with every line break and other unprintable character escaped (``\\n``), so it stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode("ascii") for ch in text)
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    """A file name or field path cut to ``limit`` characters (a hostile key can be megabytes)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -73,6 +85,7 @@ def _format_loc(raw: dict, loc: tuple) -> str:
     for part in loc:
         if isinstance(part, int):
             name = node[part].get("name") if isinstance(node, list) and part < len(node) and isinstance(node[part], dict) else None
+            name = name if isinstance(name, str) and 0 < len(name) <= 60 else None  # a name as sent, if short
             out[-1:] = [f"{out[-1] if out else ''}[{name if name else part}]"]
             node = node[part] if isinstance(node, list) and part < len(node) else None
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from .base import _Part
+from .fields import MAX_HOURS, MAX_PEOPLE, Real
 
 __all__ = ["KeyFigureRules"]
 
@@ -18,12 +19,12 @@ __all__ = ["KeyFigureRules"]
 class KeyFigureRules(_Part):
     """Rules that define key figures (``[key_figures]``)."""
 
-    clearance_people: float = Field(
-        50.0, gt=0,
+    clearance_people: Real = Field(
+        50.0, gt=0, le=MAX_PEOPLE,
         description="a crossing's surge queue counts as cleared once fewer than this many people wait there "
                     "(all channels together) and stay fewer for clearance_hold_h hours",
     )
-    clearance_hold_h: float = Field(
-        6.0, gt=0,
+    clearance_hold_h: Real = Field(
+        6.0, gt=0, le=MAX_HOURS,
         description="a cleared queue has fewer than clearance_people waiting and stays fewer for at least this many hours",
     )

@@ -13,6 +13,7 @@ caller decides how to show it.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import tomllib
 import warnings
@@ -23,30 +24,87 @@ from pydantic import ValidationError
 
 from .errors import _NO_VALUE, ScenarioError, ScenarioWarning, _from_validation_error
 from .plausibility import implausible_values
-from .schema import Scenario
+from .schema import Scenario, nobody_leaves
 
-__all__ = ["read_scenario_dict", "merge_scenarios", "apply_overrides", "scenario_from_dict", "load_scenario"]
+__all__ = ["read_scenario_dict", "merge_scenarios", "apply_overrides", "scenario_from_dict", "load_scenario", "MAX_DEPTH"]
+
+#: How deep values may nest (a scenario needs about 6 levels); checked before anything recurses into them.
+MAX_DEPTH = 32
+#: How many files a chain of ``extends`` may hold.
+MAX_EXTENDS = 16
+#: The largest scenario file read (the default scenario is about 20 kB).
+MAX_FILE_BYTES = 10_000_000
 
 
 def read_scenario_dict(path: str | Path) -> dict:
-    """Read a scenario TOML into a dict, following ``extends`` (path relative to the file)."""
-    path = Path(path)
+    """Read a scenario TOML into a dict, following ``extends`` (path relative to the file).
+
+    A chain of ``extends`` that comes back to a file already in it (a file
+    extending itself) or is longer than :data:`MAX_EXTENDS` is refused.
+    """
+    return _read_chain(Path(path), [])
+
+
+def _read_chain(path: Path, chain: list[Path]) -> dict:
     source = str(path)
-    if not path.is_file():
-        raise ScenarioError("", _NO_VALUE, "file not found", source)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError("", _NO_VALUE, f"TOML syntax error: {err}", source) from None
-    except UnicodeDecodeError:
-        raise ScenarioError("", _NO_VALUE, "not a UTF-8 text file", source) from None
+    raw = _read_toml(path, source)
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
     if not isinstance(parent, str):
         raise ScenarioError("extends", parent, "must be a path to another scenario file", source)
-    base = read_scenario_dict(path.parent / parent)
-    return merge_scenarios(base, raw)
+    here = Path(os.path.realpath(path))
+    target = path.parent / parent
+    seen = [*chain, here]
+    if Path(os.path.realpath(target)) in seen:
+        cycle = seen[seen.index(Path(os.path.realpath(target))):]
+        names = " extends ".join(p.name for p in [*cycle, cycle[0]])
+        raise ScenarioError("extends", parent, f"makes a cycle ({names}); a scenario cannot extend itself, "
+                            "directly or through others", source)
+    if len(seen) >= MAX_EXTENDS:
+        raise ScenarioError("extends", parent, f"a chain of extends may hold at most {MAX_EXTENDS} files", source)
+    if not target.is_file():
+        raise ScenarioError("extends", parent, f"file not found ({target})", source)
+    return merge_scenarios(_read_chain(target, seen), raw)
+
+
+def _read_toml(path: Path, source: str) -> dict:
+    """One TOML file as a dict: one-line errors for a missing, unreadable, huge, binary, bad or too deep file."""
+    if not path.is_file():
+        raise ScenarioError("", _NO_VALUE, "file not found" if not path.exists() else "not a regular file", source)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise ScenarioError("", _NO_VALUE, f"cannot read the file: {err.strerror or err}", source) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError("", _NO_VALUE, f"larger than {MAX_FILE_BYTES:,} bytes; a scenario file is far smaller", source)
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError("", _NO_VALUE, f"TOML syntax error: {err}", source) from None
+    except UnicodeDecodeError:
+        raise ScenarioError("", _NO_VALUE, "not a UTF-8 text file", source) from None
+    except RecursionError:
+        raise ScenarioError("", _NO_VALUE, f"values nested too deeply; a scenario nests at most {MAX_DEPTH} levels", source) from None
+    _check_depth(raw, source)
+    return raw
+
+
+def _check_depth(raw: Any, source: str | None = None, field: str = "") -> None:
+    """Refuse values nested more than :data:`MAX_DEPTH` levels, before pydantic, merging or copying recurse into them.
+
+    Iterative, so it cannot itself run out of stack (a value may even contain itself).
+    """
+    stack = [(raw, 0, field)]
+    while stack:
+        node, depth, top = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ScenarioError(top, _NO_VALUE, f"nested more than {MAX_DEPTH} levels deep; no field of a scenario is", source)
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1, top or str(k)) for k, v in node.items())
+        elif isinstance(node, (list, tuple)):
+            stack.extend((v, depth + 1, top) for v in node)
 
 
 def merge_scenarios(base: dict, override: dict) -> dict:
@@ -72,7 +130,7 @@ def merge_scenarios(base: dict, override: dict) -> dict:
 
 
 def _named_list(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) and "name" in v for v in value)
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in value)
 
 
 #: A date-time written without seconds (``2022-09-06 08:00``), which TOML 1.0 does not accept.
@@ -103,11 +161,21 @@ def apply_overrides(raw: dict, overrides: list[str] | dict[str, Any]) -> dict:
     List items are addressed by index or by their ``name``:
     ``crossings.NAME.car.booths=5`` or ``routes.0.road_km=60``.
     """
+    _check_depth(raw)
     result = copy.deepcopy(raw)
     items = overrides.items() if isinstance(overrides, dict) else (_split_override(o) for o in overrides)
     for dotted, value in items:
+        if not isinstance(dotted, str):
+            raise ScenarioError("--set", dotted, "a key is a dotted path, e.g. crossings.NAME.car.booths")
         if isinstance(value, str) and not isinstance(overrides, dict):
-            value = _parse_value(value)
+            try:
+                value = _parse_value(value)
+            except RecursionError:
+                raise ScenarioError(f"--set {dotted}", _NO_VALUE, f"value nested more than {MAX_DEPTH} levels deep; "
+                                    "no field of a scenario is") from None
+        if dotted.count(".") >= MAX_DEPTH:
+            raise ScenarioError(f"--set {dotted}", _NO_VALUE, f"a key has at most {MAX_DEPTH} parts")
+        _check_depth(value, None, f"--set {dotted}")
         _set_path(result, dotted, value)
     return result
 
@@ -140,7 +208,7 @@ def _set_path(node: Any, dotted: str, value: Any) -> None:
 
 
 def _list_index(items: list, part: str, here: str) -> int:
-    if part.lstrip("-").isdigit():
+    if re.fullmatch(r"-?[0-9]+", part):
         idx = int(part)
         if not -len(items) <= idx < len(items):
             raise ScenarioError(f"--set {here}", idx, f"index must be below {len(items)}")
@@ -154,6 +222,7 @@ def _list_index(items: list, part: str, here: str) -> int:
 def scenario_from_dict(raw: dict, source: str = "<scenario>") -> Scenario:
     """Validate a raw dict into a frozen Scenario, or raise a one-line ScenarioError."""
     try:
+        _check_depth(raw)
         return Scenario.model_validate(raw)
     except ScenarioError as err:
         raise err.with_source(source) from None
@@ -164,7 +233,8 @@ def scenario_from_dict(raw: dict, source: str = "<scenario>") -> Scenario:
 def load_scenario(path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Scenario:
     """Read, merge (``extends``), override (``--set``) and validate a scenario file.
 
-    Each implausible value (:func:`.plausibility.implausible_values`) is
+    Each implausible value (:func:`.plausibility.implausible_values`), and a
+    period in which nobody is expected to leave (:func:`.schema.nobody_leaves`), is
     reported with ``warnings.warn(ScenarioWarning(...))``; the scenario is returned all the same.
     """
     raw = read_scenario_dict(path)
@@ -174,6 +244,6 @@ def load_scenario(path: str | Path, overrides: list[str] | dict[str, Any] | None
         except ScenarioError as err:
             raise err.with_source(str(path)) from None
     scenario = scenario_from_dict(raw, str(path))
-    for field, value, reason in implausible_values(scenario):
+    for field, value, reason in [*implausible_values(scenario), *filter(None, [nobody_leaves(scenario)])]:
         warnings.warn(ScenarioWarning(field, value, reason, str(path)), stacklevel=2)
     return scenario

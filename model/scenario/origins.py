@@ -10,10 +10,24 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .base import _Part, _Shares
-from .distributions import DistributionSpec
+from .distributions import DistributionSpec, party_size_problem
+from .fields import (
+    MAX_LIST,
+    MAX_MINUTES,
+    MAX_MULTIPLIER,
+    MAX_PARTY,
+    MAX_PEOPLE,
+    MAX_RATE,
+    MIN_RATE,
+    Latitude,
+    Longitude,
+    Name,
+    Real,
+    Whole,
+)
 from .times import DateTime
 
 __all__ = ["RatePoint", "DayNight", "ModeSplit", "PartySizes", "BusService", "Choice", "Origin"]
@@ -23,23 +37,30 @@ class RatePoint(_Part):
     """One breakpoint of a departure-rate curve; the rate is linear between breakpoints."""
 
     at: DateTime
-    people_per_h: float = Field(ge=0, description="departure rate at this instant, people per hour")
+    people_per_h: Real = Field(ge=0, le=MAX_RATE, description="departure rate at this instant, people per hour")
+
+    @field_validator("people_per_h")
+    @classmethod
+    def _zero_or_real(cls, value: float) -> float:
+        if 0 < value < MIN_RATE:
+            raise ValueError(f"a rate is 0 or at least {MIN_RATE:g} people per hour")
+        return value
 
 
 class DayNight(_Part):
     """Multiplies the departure rate at night (local clock of the scenario time zone)."""
 
-    day_starts_hour: float = Field(6.0, ge=0, le=24)
-    day_ends_hour: float = Field(21.0, ge=0, le=24)
-    night_multiplier: float = Field(ge=0, description="rate multiplier outside day hours")
+    day_starts_hour: Real = Field(6.0, ge=0, le=24)
+    day_ends_hour: Real = Field(21.0, ge=0, le=24)
+    night_multiplier: Real = Field(ge=0, le=MAX_MULTIPLIER, description="rate multiplier outside day hours")
 
 
 class ModeSplit(_Shares):
     """Share of an origin's people that leave by each mode; sums to 1."""
 
-    car: float = Field(1.0, ge=0, le=1)
-    bus: float = Field(0.0, ge=0, le=1)
-    foot: float = Field(0.0, ge=0, le=1)
+    car: Real = Field(1.0, ge=0, le=1)
+    bus: Real = Field(0.0, ge=0, le=1)
+    foot: Real = Field(0.0, ge=0, le=1)
 
 
 class PartySizes(_Part):
@@ -48,6 +69,14 @@ class PartySizes(_Part):
     car: DistributionSpec | None = None
     bus: DistributionSpec | None = None
     foot: DistributionSpec | None = None
+
+    @field_validator("car", "bus", "foot")
+    @classmethod
+    def _whole_people(cls, spec):
+        problem = None if spec is None else party_size_problem(spec, MAX_PARTY)
+        if problem:
+            raise ValueError(problem)
+        return spec
 
 
 class BusService(_Part):
@@ -58,35 +87,35 @@ class BusService(_Part):
     ``capacity`` of them (first come, first boarded).
     """
 
-    crossing: str
-    capacity: int = Field(ge=1, description="seats per bus, people")
-    timetable: list[DateTime] = Field(default_factory=list)
-    trigger_people: int | None = Field(None, ge=1, description="leave when this many wait")
-    min_headway_min: float = Field(0.0, ge=0, description="minimum minutes between triggered buses")
+    crossing: Name
+    capacity: Whole = Field(ge=1, le=MAX_PARTY, description="seats per bus, people")
+    timetable: list[DateTime] = Field(default_factory=list, max_length=MAX_LIST)
+    trigger_people: Whole | None = Field(None, ge=1, le=int(MAX_PEOPLE), description="leave when this many wait")
+    min_headway_min: Real = Field(0.0, ge=0, le=MAX_MINUTES, description="minimum minutes between triggered buses")
 
 
 class Choice(_Part):
     """How a party picks a crossing: fixed route shares, or informed logit choice."""
 
     method: Literal["shares", "informed"] = "shares"
-    logit_scale_per_h: float = Field(
-        1.0, gt=0, description="weight of one hour of expected travel + wait in the logit"
+    logit_scale_per_h: Real = Field(
+        1.0, gt=0, le=MAX_MULTIPLIER, description="weight of one hour of expected travel + wait in the logit"
     )
 
 
 class Origin(_Part):
     """A town or group of villages that people leave."""
 
-    name: str = Field(min_length=1)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    people: float | None = Field(
-        None, ge=0, description="expected people leaving; the rate curve is rescaled to this total"
+    name: Name
+    lat: Latitude
+    lon: Longitude
+    people: Real | None = Field(
+        None, ge=0, le=MAX_PEOPLE, description="expected people leaving; the rate curve is rescaled to this total"
     )
     mode_split: ModeSplit = ModeSplit()
     party_size: PartySizes
-    departures: list[RatePoint] = Field(min_length=2)
+    departures: list[RatePoint] = Field(min_length=2, max_length=MAX_LIST)
     day_night: DayNight | None = None
     choice: Choice = Choice()
-    buses: list[BusService] = Field(default_factory=list)
+    buses: list[BusService] = Field(default_factory=list, max_length=MAX_LIST)
 

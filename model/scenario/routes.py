@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import _Part
-from .distributions import DistributionSpec
+from .distributions import DistributionSpec, speed_problem
+from .fields import MAX_KM, MAX_LIST, MAX_POINTS, LatLon, Name, Real
 from .times import DateTime
 
 __all__ = ["RouteChange", "Route", "haversine_km"]
@@ -24,22 +25,30 @@ class RouteChange(_Part):
     """From ``starts`` on the route is this long (a detour after a bridge is lost)."""
 
     starts: DateTime
-    road_km: float = Field(gt=0)
+    road_km: Real = Field(gt=0, le=MAX_KM)
 
 
 class Route(_Part):
     """A road from an origin to a crossing."""
 
-    origin: str
-    crossing: str
-    road_km: float = Field(gt=0)
+    origin: Name
+    crossing: Name
+    road_km: Real = Field(gt=0, le=MAX_KM)
     speed_kmh: DistributionSpec | None = Field(None, description="vehicle speed; or give travel_time_h")
     travel_time_h: DistributionSpec | None = None
-    share: float | None = Field(None, ge=0, le=1, description="share of the origin's parties (shares choice)")
+    share: Real | None = Field(None, ge=0, le=1, description="share of the origin's parties (shares choice)")
     closed_from: DateTime | None = None
     closed_until: DateTime | None = None
-    lengthened: list[RouteChange] = Field(default_factory=list)
-    path: list[tuple[float, float]] = Field(default_factory=list, description="[lat, lon] points for the map")
+    lengthened: list[RouteChange] = Field(default_factory=list, max_length=MAX_LIST)
+    path: list[LatLon] = Field(default_factory=list, max_length=MAX_POINTS, description="[lat, lon] points for the map")
+
+    @field_validator("speed_kmh")
+    @classmethod
+    def _moves(cls, spec):
+        problem = None if spec is None else speed_problem(spec)
+        if problem:
+            raise ValueError(problem)
+        return spec
 
     @model_validator(mode="after")
     def _one_travel_model(self):

@@ -13,6 +13,7 @@ file, the field, the value and what is allowed.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,45 +24,53 @@ from .base import _Part
 from .behaviour import Behaviour, Information, Walking
 from .crossings import Crossing
 from .errors import ScenarioError
+from .fields import MAX_LIST, MAX_POINTS, MAX_SEED, Label, LatLon, Real, ScenarioName, Text, Whole
 from .key_figures import KeyFigureRules
 from .origins import Origin
 from .routes import Route
 from .times import DateTime, local_zone
 
-__all__ = ["MODES", "Scenario"]
+__all__ = ["MODES", "Scenario", "nobody_leaves"]
 
 MODES: tuple[str, ...] = ("car", "bus", "foot")
+
+#: The longest period a scenario may cover: a surge lasts days to months.
+MAX_PERIOD_DAYS = 3660
+#: What an IANA time-zone name looks like (never a path: no leading '/', no '..').
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)*")
 
 
 class Scenario(_Part):
     """Everything one run needs. Times are aware date-times; the engine works in minutes from ``start``."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="used in run-folder names")
-    title: str | None = Field(
+    name: ScenarioName = Field(description="used in run-folder names")
+    title: Label | None = Field(
         None, description="a human title for reports, e.g. 'Kharkiv oblast to Belgorod oblast, September 2022'"
     )
-    description: str = ""
-    timezone: str = Field(description="IANA time zone for local date-times and day/night, e.g. Europe/Moscow")
+    description: Text = ""
+    timezone: str = Field(max_length=64, description="IANA time zone for local date-times and day/night, e.g. Europe/Moscow")
     start: DateTime
     end: DateTime
-    seed: int = Field(ge=0)
-    replications: int = Field(1, ge=1, le=100_000)
-    grid_min: float = Field(15.0, gt=0, description="regular grid for resampled queue series, minutes")
-    origins: list[Origin] = Field(min_length=1)
-    crossings: list[Crossing] = Field(min_length=1)
-    routes: list[Route] = Field(min_length=1)
+    seed: Whole = Field(ge=0, le=MAX_SEED)
+    replications: Whole = Field(1, ge=1, le=100_000)
+    grid_min: Real = Field(15.0, gt=0, le=MAX_PERIOD_DAYS * 1440, description="regular grid for resampled queue series, minutes")
+    origins: list[Origin] = Field(min_length=1, max_length=MAX_LIST)
+    crossings: list[Crossing] = Field(min_length=1, max_length=MAX_LIST)
+    routes: list[Route] = Field(min_length=1, max_length=MAX_LIST)
     behaviour: Behaviour = Behaviour()
     information: Information = Information()
     walking: Walking = Walking()
-    border: list[tuple[float, float]] = Field(default_factory=list, description="[lat, lon] of the state border")
+    border: list[LatLon] = Field(default_factory=list, max_length=MAX_POINTS, description="[lat, lon] of the state border")
     key_figures: KeyFigureRules = KeyFigureRules()
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         try:
+            if not _ZONE_NAME.fullmatch(value):
+                raise ValueError(value)
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Moscow") from None
         return value
 
@@ -72,8 +81,8 @@ class Scenario(_Part):
         zone = None
         if isinstance(raw, dict) and isinstance(raw.get("timezone"), str):
             try:
-                zone = ZoneInfo(raw["timezone"])
-            except (ZoneInfoNotFoundError, ValueError):
+                zone = ZoneInfo(raw["timezone"]) if _ZONE_NAME.fullmatch(raw["timezone"]) else None
+            except (ZoneInfoNotFoundError, ValueError, OSError):
                 pass  # the timezone field reports it
         with local_zone(zone):
             return handler(raw)
@@ -120,6 +129,10 @@ def _check_scenario(s: Scenario) -> None:
     """Every rule that ties fields together; raises ScenarioError with the field path."""
     if s.end <= s.start:
         raise ScenarioError("end", s.end.isoformat(), f"must be after start ({s.start.isoformat()})")
+    if s.end - s.start > timedelta(days=MAX_PERIOD_DAYS):
+        raise ScenarioError("end", s.end.isoformat(), f"must be at most {MAX_PERIOD_DAYS} days after start ({s.start.isoformat()})")
+    if s.grid_min > s.horizon_min:
+        raise ScenarioError("grid_min", s.grid_min, f"must be at most the period from start to end, {s.horizon_min:g} min")
     for kind, items in (("origins", s.origins), ("crossings", s.crossings)):
         seen: set[str] = set()
         for i, item in enumerate(items):
@@ -157,6 +170,9 @@ def _check_scenario(s: Scenario) -> None:
             raise ScenarioError(f"{where}.origin", r.origin, f"must be one of {sorted(origins)}")
         if r.crossing not in crossings:
             raise ScenarioError(f"{where}.crossing", r.crossing, f"must be one of {sorted(crossings)}")
+        if any(x.crossing == r.crossing for x in routes_by_origin[r.origin]):
+            raise ScenarioError(f"{where}.crossing", r.crossing, f"origin {r.origin!r} has a route to it already; "
+                                "one route per origin and crossing (a longer road later: lengthened)")
         _sorted_times(f"{where}.lengthened", [x.starts for x in r.lengthened])
         if r.closed_from and r.closed_until and r.closed_until <= r.closed_from:
             raise ScenarioError(f"{where}.closed_until", r.closed_until.isoformat(), "must be after closed_from")
@@ -184,6 +200,9 @@ def _check_scenario(s: Scenario) -> None:
             if b.crossing not in crossings:
                 raise ScenarioError(f"{bw}.crossing", b.crossing, f"must be one of {sorted(crossings)}")
             _need_channel(crossings[b.crossing], "bus", f"{bw}.crossing")
+            if b.crossing not in {r.crossing for r in routes}:
+                raise ScenarioError(f"{bw}.crossing", b.crossing,
+                                    f"origin {o.name!r} has no route to it; add a [[routes]] from {o.name!r} to {b.crossing!r}")
             if not b.timetable and b.trigger_people is None:
                 raise ScenarioError(bw, "no timetable or trigger_people", "give a timetable or trigger_people")
             _sorted_times(f"{bw}.timetable", b.timetable)
@@ -196,6 +215,40 @@ def _check_scenario(s: Scenario) -> None:
             total = sum(shares)
             if abs(total - 1.0) > 1e-6:
                 raise ScenarioError(f"routes (origin {o.name}).share", round(total, 6), "shares of an origin's routes must sum to 1")
+
+
+def _people_in_period(s: Scenario, o: Origin) -> float:
+    """People expected to leave ``o`` between start and end, from its breakpoints (day/night left out)."""
+    points = [(s.minutes(p.at), p.people_per_h / 60.0) for p in o.departures]
+    total = inside = 0.0
+    for (t0, r0), (t1, r1) in zip(points, points[1:]):
+        if t1 <= t0:
+            continue
+        total += (r0 + r1) / 2 * (t1 - t0)
+        lo, hi = max(t0, 0.0), min(t1, s.horizon_min)
+        if hi > lo:
+            ra, rb = (r0 + (r1 - r0) * (x - t0) / (t1 - t0) for x in (lo, hi))
+            inside += (ra + rb) / 2 * (hi - lo)
+    if o.people is None:
+        return inside
+    return o.people * inside / total if total > 0 else 0.0
+
+
+def nobody_leaves(s: Scenario) -> tuple[str, str, str] | None:
+    """(field, value, reason) when fewer than one person is expected to leave inside the period and nobody waits
+    at the start: allowed (the run shows empty queues) but surely a mistake, so the loader warns; else None."""
+    if any(c.initial_queue is not None and c.initial_queue.car + c.initial_queue.bus + c.initial_queue.foot > 0
+           for c in s.crossings):
+        return None
+    people = sum(_people_in_period(s, o) for o in s.origins)
+    if people >= 1:
+        return None
+    first = s.origins[0]
+    field = "origins.departures" if len(s.origins) > 1 else \
+        f"origins[{first.name}].{'people' if first.people is not None and first.people < 1 else 'departures'}"
+    return (field, f"{people:.3g} people expected to leave between start and end",
+            "nobody to simulate: the run will show empty queues (check the departure date-times against start "
+            "and end, and people)")
 
 
 def _need_channel(crossing: Crossing, mode: str, field: str) -> None:

@@ -23,6 +23,9 @@ __all__ = ["DateTime", "local_zone"]
 
 _ZONE: ContextVar[tzinfo | None] = ContextVar("scenario_zone", default=None)
 
+#: Date-times outside these years are mistakes (and near year 1 or 9999, shifting a time zone overflows).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
 _FORMS = "e.g. 2022-09-06T08:00:00, 2022-09-06 08:00 or 2022-09-06T08:00:00+03:00"
 
 
@@ -61,6 +64,8 @@ def _to_datetime(value: Any) -> Any:
         raise ValueError(f"a date-time is needed, not a number; {_FORMS}")
     else:
         return value  # pydantic names the wrong type
+    if not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise ValueError(f"a date-time from {FIRST_YEAR} to {LAST_YEAR} is needed")
     zone = _ZONE.get()
     if when.tzinfo is None and zone is not None:
         when = when.replace(tzinfo=zone)
