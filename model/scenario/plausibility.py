@@ -1,6 +1,7 @@
 """Plausible ranges of the unit-bearing values: allowed values that are surely unit mistakes.
 
-The schema refuses what cannot be run; this table catches what runs but is
+The schema refuses what cannot be run; the table (``plausibility.toml``
+beside this module, data rather than code) catches what runs but is
 almost certainly a mistake, such as a car spacing of 0.008 (km in a metres
 field) or a road of 45,000 km (metres in a km field). Each row names a field of
 a section, the range a real value lies in (for a distribution: its mean), and
@@ -12,7 +13,9 @@ not unusual but real values.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -46,42 +49,21 @@ class Plausible:
         return self.reason.format(range=f"{self.low:,g}-{self.high:,g}")
 
 
-_SPEED = "vehicles average {range} km/h on the road: is this in km/h?"
-_ROAD = "a road from a town to a border crossing is {range} km long: is this in km?"
+#: The sections a range may name, by class name.
+SECTIONS: dict[str, type[BaseModel]] = {cls.__name__: cls for cls in (
+    Crossing, ServiceTime, Inspection, RandomClosures, Route, RouteChange, Behaviour, ModeBehaviour, Walking, Information,
+    BusService, PartySizes, Scenario, KeyFigureRules)}
+
+
+def _load_ranges() -> dict[tuple[type[BaseModel], str], Plausible]:
+    """The table of ``plausibility.toml`` beside this module (data, not code), keyed by (section, field)."""
+    rows = tomllib.loads((Path(__file__).with_name("plausibility.toml")).read_text(encoding="utf-8"))["ranges"]
+    return {(SECTIONS[r["section"]], r["field"]): Plausible(r["low"], r["high"], r["reason"], r.get("zero_ok", False))
+            for r in rows}
+
 
 #: (section, field) -> the plausible range of its value, or of its distribution's mean.
-RANGES: dict[tuple[type[BaseModel], str], Plausible] = {
-    (Crossing, "car_spacing_m"): Plausible(5, 15, "a car takes {range} m of road in a jam: is this in metres?"),
-    (Crossing, "bus_spacing_m"): Plausible(10, 30, "a bus takes {range} m of road in a jam: is this in metres?"),
-    (ServiceTime, "per_vehicle_min"): Plausible(
-        0.05, 240, "a booth takes {range} min per vehicle or group (or 0): is this in minutes?", zero_ok=True),
-    (ServiceTime, "per_person_min"): Plausible(
-        0.02, 120, "a booth takes {range} min per person (or 0): is this in minutes?", zero_ok=True),
-    (Inspection, "time_h"): Plausible(0.005, 240, "secondary inspection holds a party {range} h: is this in hours?"),
-    (RandomClosures, "duration_h"): Plausible(0.01, 336, "a closure lasts {range} h: is this in hours?"),
-    (Route, "road_km"): Plausible(0.01, 3000, _ROAD),
-    (RouteChange, "road_km"): Plausible(0.01, 3000, _ROAD),
-    (Route, "speed_kmh"): Plausible(2, 150, _SPEED),
-    (Route, "travel_time_h"): Plausible(
-        0.01, 72, "a trip to a crossing takes {range} h (or 0 for none): is this in hours?", zero_ok=True),
-    (Behaviour, "diversion_speed_kmh"): Plausible(2, 150, _SPEED),
-    (Behaviour, "diversion_road_factor"): Plausible(1, 3, "a road is {range} times the straight-line distance"),
-    (ModeBehaviour, "patience_h"): Plausible(0.1, 720, "people wait {range} h before they give up: is this in hours?"),
-    (ModeBehaviour, "balk_queue_km"): Plausible(0.01, 300, "a queue too long to join is {range} km: is this in km?"),
-    (Walking, "walk_speed_kmh"): Plausible(1.5, 8, "people walk {range} km/h: is this in km/h (1 m/s is 3.6 km/h)?"),
-    (Information, "publish_every_min"): Plausible(1, 10_080, "queue reports come every {range} min: is this in minutes?"),
-    (Information, "delay_min"): Plausible(0, 10_080, "a report reaches people {range} min late: is this in minutes?"),
-    (Information, "closure_known_after_min"): Plausible(
-        0, 10_080, "people learn of a closure {range} min after it starts: is this in minutes?"),
-    (BusService, "min_headway_min"): Plausible(0, 1440, "buses leave {range} min apart at least: is this in minutes?"),
-    (BusService, "capacity"): Plausible(5, 150, "a bus seats {range} people"),
-    (PartySizes, "car"): Plausible(1, 9, "a car carries {range} people on average"),
-    (PartySizes, "bus"): Plausible(1, 100, "a group waiting for a bus is {range} people on average"),
-    (PartySizes, "foot"): Plausible(1, 50, "a group on foot is {range} people on average"),
-    (Scenario, "grid_min"): Plausible(1, 1440, "the chart grid is {range} min: is this in minutes?"),
-    (KeyFigureRules, "clearance_hold_h"): Plausible(
-        0.1, 168, "a queue stays short {range} h to count as cleared: is this in hours?"),
-}
+RANGES: dict[tuple[type[BaseModel], str], Plausible] = _load_ranges()
 
 
 def implausible_values(scenario: Scenario) -> list[tuple[str, str, str]]:
