@@ -49,3 +49,15 @@ def test_still_waiting_at_the_end_counts_with_its_wait_so_far():
     served_only = rec.kpis.set_index("crossing").loc["X", "wait_p90_h_car"]
     assert figure_of(s, q, rec) > served_only
     assert not math.isnan(figure_of(s, q, rec))
+
+
+def test_from_reads_date_times_as_the_scenario_does():
+    """``--from`` takes the scenario's forms (a space, no seconds) and refuses an ambiguous bare date alike."""
+    import pytest
+
+    from model.scenario import ScenarioError
+
+    s = _surge(replications=1)
+    assert question(s, "X", max_wait_h=1.0, start="2024-01-01 04:00").start.hour == 4
+    with pytest.raises(ScenarioError, match="ambiguous"):
+        question(s, "X", max_wait_h=1.0, start="2024-01-01")

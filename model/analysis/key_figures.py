@@ -215,11 +215,12 @@ def _party_figures(p: dict[str, np.ndarray]) -> dict[str, float]:
     """Figures of the parties ``p`` (arrays of :func:`_party_arrays`, selected by final crossing)."""
     people, outcome, mode, walked = p["people"], p["outcome"], p["mode"], p["walked"]
     crossed = outcome == "crossed"
+    nowhere = (outcome == "waiting_at_end") & p["no_crossing"]  # waiting, but not at a crossing: at a bus stop or home
     out = {
         "people_arrived": float(people[~np.isnan(p["arrived_at"])].sum()),
         **{f"people_{o}": float(people[outcome == o].sum()) for o in ("crossed", "gave_up", "waiting_at_end", "travelling_at_end")},
-        "people_waiting_for_bus_at_end": float(people[(outcome == "waiting_at_end") & p["no_crossing"] & (mode == "bus")].sum()),
-        "people_waiting_at_home_at_end": float(people[(outcome == "waiting_at_end") & p["no_crossing"] & (mode != "bus")].sum()),
+        "people_waiting_for_bus_at_end": float(people[nowhere & (mode == "bus")].sum()),
+        "people_waiting_at_home_at_end": float(people[nowhere & (mode != "bus")].sum()),
         "parties_crossed": float(crossed.sum()),
         "vehicles_crossed": float(((mode == "car") & crossed & ~walked).sum()
                                   + len(np.unique(p["bus_id"][crossed & (mode == "bus")]))),

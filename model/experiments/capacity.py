@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import ReplicationResult, queue_step, summarise_grid, to_datetimes, value_at
-from ..scenario import MODES, Scenario, ScenarioError
+from ..scenario import MODES, Scenario, ScenarioError, read_datetime
 from .studies import Runner, check_crossing, variant
 
 __all__ = ["Question", "CapacityResult", "question", "booth_variant", "figure_of", "first_feasible", "find_booths"]
@@ -85,10 +85,9 @@ def question(
 
 def _date_time(scenario: Scenario, text: str) -> datetime:
     try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise ScenarioError("--from", text, "use an ISO date-time such as 2030-05-01T08:00") from None
-    when = when.replace(tzinfo=scenario.zone) if when.tzinfo is None else when
+        when = read_datetime(text, scenario.zone)  # the same forms as the scenario's own date-times
+    except ValueError as err:
+        raise ScenarioError("--from", text, str(err)) from None
     if not scenario.start <= when < scenario.end:
         raise ScenarioError("--from", text, f"must be within {scenario.start.isoformat()} .. {scenario.end.isoformat()}")
     return when

@@ -33,9 +33,10 @@ from .loading import apply_overrides, load_scenario, merge_scenarios, read_scena
 from .origins import BusService, Origin
 from .routes import Route, haversine_km
 from .schema import MODES, Scenario
+from .times import read_datetime
 
 __all__ = [
-    "MODES", "Scenario", "ScenarioError", "ScenarioWarning", "KeyFigureRules",
+    "MODES", "read_datetime", "Scenario", "ScenarioError", "ScenarioWarning", "KeyFigureRules",
     "Origin", "Crossing", "Channel", "Route", "BusService", "ServiceTime", "Behaviour", "Information",
     "load_scenario", "scenario_from_dict", "read_scenario_dict", "merge_scenarios", "apply_overrides", "haversine_km",
     "DistributionSpec", "FAMILIES", "Fixed", "Exponential", "Uniform", "Triangular", "Lognormal", "Gamma", "Discrete",

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
-__all__ = ["DateTime", "local_zone"]
+__all__ = ["DateTime", "local_zone", "read_datetime"]
 
 _ZONE: ContextVar[tzinfo | None] = ContextVar("scenario_zone", default=None)
 
@@ -69,6 +69,15 @@ def _to_datetime(value: Any) -> Any:
     zone = _ZONE.get()
     if when.tzinfo is None and zone is not None:
         when = when.replace(tzinfo=zone)
+    return when
+
+
+def read_datetime(value: Any, zone: tzinfo) -> datetime:
+    """``value`` read as a scenario date-time field reads it (e.g. a command-line option); ValueError says why not."""
+    with local_zone(zone):
+        when = _to_datetime(value)
+    if not isinstance(when, datetime):
+        raise ValueError(f"a date-time is needed, {_FORMS}")
     return when
 
 
