@@ -11,19 +11,23 @@ Prints figures only, no pass/fail:
    "replication" adds the per-replication key figures that workers compute.
    Single-process figures use CPU time, the ratio taken within each of 9
    rounds (median, lowest and highest); scaling figures use wall time, best of 2.
-2. Issue 4 (parallel replications): wall time of 20 replications of the
-   default scenario with 1 and with 2 worker processes, and the speedup
-   (target >= 1.8 on 2 cores), for the replications alone and with the serial
-   joining of the tables (build_results) added; beside it, the most any two
-   workers can get here: the throughput of two independent processes doing
-   the same replications at once, against one alone (no pool, no transfer).
+2. Scale (issue 13): the engine alone on the default scenario scaled to
+   100k, 300k and 1M people (booths scaled alike, lanes by the square root),
+   each in a fresh process: CPU time per party and per person, against the
+   loop's per customer, and peak RSS; then the 1M-person surge, one
+   replication end to end through the command line (tables and report):
+   wall time, CPU time per person and peak RSS.
+3. End to end (issue 13): 20 replications of the default scenario through
+   the command line with the report, with 1 and with 2 worker processes:
+   wall times and their ratio, and the serial tail of the 2-worker run (all
+   but the replications phase that manifest.json times); beside it, the most
+   any two workers can get here (two independent processes doing the same
+   replications at once, against one alone). Then the CPU time of each phase,
+   run serially in this process: engine, per-replication figures and table
+   pieces (what workers do besides the engine), joining the tables, writing
+   them, the report.
 
-3. Scale: the engine alone on the default scenario scaled to 100k, 300k and
-   1M people (booths scaled alike, lanes by the square root), each in a fresh
-   process: CPU time per party and peak RSS; then the 1M-person surge, one
-   replication end to end through the command line: wall time and peak RSS.
-
-``--profile`` also prints where build_results spends its time. The machine is
+``--profile`` also prints where the serial tail (joining, writing, report) spends its time. The machine is
 shared, so the load average is printed first: figures taken under load are
 slower and scale worse.
 """
@@ -51,10 +55,12 @@ import tomli_w
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import json  # noqa: E402
+
 from model import run_replication  # noqa: E402
-from model.analysis import build_results  # noqa: E402
-from model.engine import Surge  # noqa: E402
-from model.experiments import run_replications  # noqa: E402
+from model.analysis import build_results, summarise_replication  # noqa: E402
+from model.engine import Surge, simulate_replication  # noqa: E402
+from model.report import write_report, write_results  # noqa: E402
 from model.scenario import Scenario, load_scenario, read_scenario_dict, scenario_from_dict  # noqa: E402
 
 DEFAULT = ROOT / "params" / "kharkiv_2022.toml"
@@ -101,7 +107,7 @@ def mmc_parameters(s: Scenario) -> tuple[float, float, int, float]:
     return origin.departures[0].people_per_h / 60.0, crossing.car.service.per_vehicle_min, crossing.car.booths, s.horizon_min
 
 
-def cost_per_party(rounds: int = 9) -> None:
+def cost_per_party(rounds: int = 9) -> float:
     """Model against the plain loop, on CPU time, in ``rounds`` rounds of one plain loop then each
     model run. The cost ratio is taken within each round, so a slow spell of the shared machine
     hits both sides of it; the median ratio over the rounds is printed with the lowest and highest.
@@ -134,6 +140,7 @@ def cost_per_party(rounds: int = 9) -> None:
     for name, _ in scenarios:
         print(f"{name:<36}{parties[name]:>8,}{1 / min(engine[name]):>12,.0f}{ratio(engine[name]):>18}"
               f"{1 / min(replication[name]):>12,.0f}{ratio(replication[name]):>18}")
+    return statistics.median(loop)
 
 
 def _replicate(replications: range) -> None:
@@ -160,25 +167,74 @@ def machine_ceiling(replications: int = 4) -> float:
     return 2 * alone / together
 
 
-def scaling(replications: int, profile: bool) -> None:
-    s = load_scenario(DEFAULT)
-    times = {}
+#: Runs a command and prints, last on stderr, the CPU seconds and the peak RSS (kB) of it and its own children.
+_MEASURED = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+             "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+             "print(u.ru_utime + u.ru_stime, u.ru_maxrss, file=sys.stderr); sys.exit(done.returncode)")
+
+
+def _cli(args: list[str]) -> tuple[float, float, float, subprocess.CompletedProcess]:
+    """Run the command line: (wall s, CPU s of it and its workers, peak RSS MB of its largest process), the result."""
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _MEASURED, sys.executable, "-m", "model", *args], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"model {' '.join(args)} failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-2:]}")
+    cpu, rss_kb = done.stderr.strip().splitlines()[-1].split()
+    return wall, float(cpu), float(rss_kb) / 1024, done
+
+
+def end_to_end(replications: int, profile: bool) -> None:
+    """20 replications of the default scenario with the report, 1 against 2 workers, and the phases' CPU time."""
+    with tempfile.TemporaryDirectory() as tmp:
+        walls, timing = {}, {}
+        for workers in (1, 2):
+            runs = []
+            for _ in range(2):  # best of 2
+                wall, _, _, done = _cli(["run", str(DEFAULT), "--replications", str(replications), "--workers", str(workers),
+                                         "--brief", "off", "--quiet", "--out", tmp])
+                folder = Path(done.stdout.strip().splitlines()[-1])
+                runs.append((wall, json.loads((folder / "manifest.json").read_text())["timing_s"]))
+            walls[workers], timing[workers] = min(runs, key=lambda r: r[0])
+    print(f"{replications} replications of the default scenario through the CLI, with the report (--brief off), best of 2:")
+    parallel = timing[2]["replications and tables"] - timing[2]["tables"]
     for workers in (1, 2):
-        run_s, records = best_of(2, lambda: run_replications(s, range(replications), workers=workers))
-        build_s, _ = best_of(2, lambda: build_results(s, records))
-        times[workers] = (run_s, build_s)
-    print(f"{replications} replications of {s.name}:")
-    print(f"{'workers':>8}{'replications s':>16}{'build_results s':>17}{'total s':>9}")
-    for workers, (run_s, build_s) in times.items():
-        print(f"{workers:>8}{run_s:>16.1f}{build_s:>17.1f}{run_s + build_s:>9.1f}")
-    (r1, b1), (r2, b2) = times[1], times[2]
-    print(f"speedup with 2 workers: {r1 / r2:.2f} for the replications, {(r1 + b1) / (r2 + b2):.2f} end to end")
-    print(f"ceiling on this machine: two independent processes give {machine_ceiling():.2f}x the throughput of one")
+        print(f"  {workers} worker{'s' if workers > 1 else ' '}: {walls[workers]:.1f} s wall")
+    print(f"  2 workers against 1: {walls[1] / walls[2]:.2f}x faster end to end")
+    print(f"  serial tail of the 2-worker run (start-up, joining, writing, report: all but the replications): "
+          f"{walls[2] - parallel:.1f} s, {100 * (walls[2] - parallel) / walls[2]:.0f}% of its wall time")
+    print(f"  ceiling on this machine: two independent processes give {machine_ceiling():.2f}x the throughput of one")
+
+    s = load_scenario(DEFAULT)
+    clock = time.process_time
+    t = [clock()]
+    records = [simulate_replication(s, r) for r in range(replications)]
+    t.append(clock())
+    pieces = [summarise_replication(s, rec) for rec in records]
+    t.append(clock())
+    results = build_results(s, pieces)
+    t.append(clock())
+    spent = {}
+
+    def report(folder):
+        a = clock()
+        write_report(folder)
+        spent["report"] = clock() - a
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write_results(results, tmp, {}, extra=report)
+    t.append(clock())
+    phases = {"engine (workers)": t[1] - t[0], "figures and table pieces per replication (workers)": t[2] - t[1],
+              "joining the tables": t[3] - t[2], "writing the tables": t[4] - t[3] - spent["report"], "report": spent["report"]}
+    print(f"  CPU time per phase, {replications} replications run serially in this process:")
+    for name, sec in phases.items():
+        print(f"    {name:<54}{sec:>6.2f} s  {100 * sec / sum(phases.values()):>3.0f}%")
     if profile:
         profiler = cProfile.Profile()
-        profiler.runcall(build_results, s, records)
+        with tempfile.TemporaryDirectory() as tmp:
+            profiler.runcall(lambda: write_results(build_results(s, pieces), tmp, {}, extra=write_report))
         text = io.StringIO()
-        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(15)
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
         print(text.getvalue())
 
 
@@ -214,11 +270,11 @@ def _engine_child(people: float, conn) -> None:
     conn.close()
 
 
-def engine_scaling(people: tuple[float, ...] = (1e5, 3e5, 1e6)) -> None:
+def engine_scaling(loop_s: float, people: tuple[float, ...] = (1e5, 3e5, 1e6)) -> None:
     """The engine alone on the default scenario scaled to ``people``, each size in a fresh process (peak RSS
     of that process): CPU per party should not grow with the size of the surge."""
     print("engine scaling (default scenario scaled; one replication; a fresh process each):")
-    print(f"{'people':>10}{'parties':>10}{'CPU s':>8}{'us/party':>10}{'peak RSS MB':>13}")
+    print(f"{'people':>10}{'parties':>10}{'CPU s':>8}{'us/party':>10}{'us/person':>10}{'x loop':>8}{'peak RSS MB':>13}")
     base = None
     for n in people:
         parent, child = multiprocessing.get_context("fork").Pipe()
@@ -228,36 +284,37 @@ def engine_scaling(people: tuple[float, ...] = (1e5, 3e5, 1e6)) -> None:
         proc.join()
         per = cpu / parties * 1e6
         base = base or per
-        print(f"{n:>10,.0f}{parties:>10,}{cpu:>8.1f}{per:>10.1f}{rss:>13,.0f}   {per / base:.2f}x the smallest")
+        person = cpu / n * 1e6
+        print(f"{n:>10,.0f}{parties:>10,}{cpu:>8.1f}{per:>10.1f}{person:>10.1f}{person / (loop_s * 1e6):>8.2f}{rss:>13,.0f}"
+              f"   {per / base:.2f}x the smallest per party")
+    print(f"  (x loop: CPU per person against the plain SimPy loop's per customer, {loop_s * 1e6:.1f} us)")
 
 
-def cli_million(people: float = 1e6) -> None:
-    """One replication of the 1M-person surge end to end through the command line: wall time and peak RSS."""
+def cli_million(loop_s: float, people: float = 1e6) -> None:
+    """One replication of the 1M-person surge end to end through the command line: wall and CPU time, peak RSS."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "million.toml"
         path.write_text(tomli_w.dumps(scaled_scenario(people)), encoding="utf-8")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        t0 = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "model", "run", str(path), "--replications", "1", "--workers", "1",
-                               "--quiet", "--out", str(Path(tmp) / "out")], capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        note = "" if done.returncode == 0 else f" (exit {done.returncode}: {done.stderr.strip().splitlines()[-1:]})"
-        print(f"{people:,.0f} people, one replication through the CLI: {wall:.1f} s wall, peak RSS "
-              f"{max(rss, before) / 1024:,.0f} MB{note}")
+        wall, cpu, rss, done = _cli(["run", str(path), "--replications", "1", "--workers", "1", "--brief", "off", "--quiet",
+                                     "--out", str(Path(tmp) / "out")])
+        timing = json.loads((Path(done.stdout.strip().splitlines()[-1]) / "manifest.json").read_text())["timing_s"]
+    person = cpu / people * 1e6
+    print(f"{people:,.0f} people, one replication through the CLI (tables and report): {wall:.1f} s wall, {cpu:.1f} s CPU, "
+          f"peak RSS {rss:,.0f} MB; CPU {person:.1f} us per person, {person / (loop_s * 1e6):.2f}x the loop's per customer")
+    print("  phases (wall s, from manifest.json): " + ", ".join(f"{k} {v:.1f}" for k, v in timing.items()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=20, help="replications for the scaling figures (default 20)")
-    parser.add_argument("--profile", action="store_true", help="also profile build_results")
+    parser.add_argument("--profile", action="store_true", help="also profile the serial tail (joining, writing, report)")
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    cost_per_party()
-    engine_scaling()
-    cli_million()
-    scaling(args.replications, args.profile)
+    loop_s = cost_per_party()
+    engine_scaling(loop_s)
+    cli_million(loop_s)
+    end_to_end(args.replications, args.profile)
 
 
 if __name__ == "__main__":

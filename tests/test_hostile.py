@@ -34,8 +34,8 @@ from tests.conftest import PARAMS, ROOT
 BASE = PARAMS / "one_crossing_constant.toml"
 GOOD = BASE.read_text(encoding="utf-8")
 #: What a complete run folder holds (README, "What a run writes").
-RUN_FILES = {"scenario.toml", "manifest.json", "parties.csv", "queues.csv", "kpis.csv", "kpis_by_replication.csv",
-             "queues_summary.csv", "daily.csv", "stays.csv", "report.html"}
+RUN_FILES = {"scenario.toml", "manifest.json", "parties.parquet", "queues.parquet", "kpis.csv", "kpis_by_replication.csv",
+             "queues_summary.csv", "daily.csv", "stays.parquet", "report.html", "charts"}
 
 
 # --- the fields: every field of the schema, as --set reaches it in one_crossing_constant.toml ----------

@@ -58,7 +58,7 @@ def scenario_file(scenario, folder):
 def written(results, folder) -> dict[str, bytes]:
     """The bytes of every table and the resolved scenario of a run folder (the manifest holds times)."""
     run = write_results(results, folder, {"started_at": "fixed"})
-    return {p.name: p.read_bytes() for p in sorted(run.iterdir()) if p.suffix in (".csv", ".toml")}
+    return folder_bytes(run)
 
 
 def cli_run(capsys, argv) -> tuple[int, list[str], str]:
@@ -68,7 +68,10 @@ def cli_run(capsys, argv) -> tuple[int, list[str], str]:
 
 
 def folder_bytes(folder) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir()) if p.suffix in (".csv", ".toml")}
+    """The bytes of every table (Parquet, CSV, chart tables) and the scenario of a run folder, by relative path."""
+    folder = Path(folder)
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.suffix in (".csv", ".toml", ".parquet")}
 
 
 # --- reproducible whatever the workers --------------------------------------------------------
@@ -78,7 +81,8 @@ def test_tables_are_byte_identical_for_one_and_two_workers(tmp_path):
     scenario = load_scenario(ONE_CROSSING, ["replications=4"])
     one = written(simulate(scenario, workers=1), tmp_path / "one")
     two = written(simulate(scenario, workers=2), tmp_path / "two")
-    assert set(one) >= {"parties.csv", "queues.csv", "kpis.csv", "kpis_by_replication.csv", "queues_summary.csv", "daily.csv"}
+    assert set(one) >= {"parties.parquet", "queues.parquet", "stays.parquet", "kpis.csv", "kpis_by_replication.csv",
+                        "queues_summary.csv", "daily.csv", "charts/waits.csv", "charts/cumulative.csv"}
     assert one == two
 
 

@@ -15,11 +15,12 @@ import pytest
 
 from model.cli import main
 from model.report.chart_frames import capacity_steps
+from model.report.queue_people import FILES as QUEUE_PEOPLE_FILES
 from model.report.run_tables import REQUIRED_FILES, read_run
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE_IDS = ["figure-queues", "figure-cumulative", "figure-wait-distribution", "figure-wait-by-hour",
-              "figure-throughput", "figure-flows", "figure-map"]
+              "figure-throughput", "figure-flows", "figure-map", "figure-people-waiting"]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,8 @@ def test_rebuilt_from_the_tables_alone_is_byte_identical(run_folder, tmp_path):
     """Only the required tables and scenario.toml are copied: no manifest, no raw queue series, no old report."""
     bare = tmp_path / "bare"
     bare.mkdir()
-    for name in REQUIRED_FILES:
+    (bare / "charts").mkdir()
+    for name in (*REQUIRED_FILES, *QUEUE_PEOPLE_FILES):  # the people-in-the-queue section reads its own tables
         shutil.copy(run_folder / name, bare / name)
     assert main(["report", str(bare)]) == 0
     first = (bare / "report.html").read_bytes()
@@ -70,16 +72,16 @@ def test_broken_table_is_one_line_and_exit_2(run_folder, tmp_path, capsys):
     broken = tmp_path / "broken"
     shutil.copytree(run_folder, broken)
     (broken / "manifest.json").unlink()  # an old folder without checksums: the table itself is read and refused
-    (broken / "parties.csv").write_text("replication,people\n0,1\n", encoding="utf-8")
+    (broken / "charts" / "flows.csv").write_text("origin,people\nA,1\n", encoding="utf-8")
     assert main(["report", str(broken)]) == 2
     err = capsys.readouterr().err
-    assert "parties.csv: cannot be read" in err and err.count("error:") == 1 and err.count("\n") <= 2  # and one warning
+    assert "flows.csv: cannot be read" in err and err.count("error:") == 1 and err.count("\n") <= 2  # and one warning
 
 
 def test_capacity_is_booths_times_service_rate(run_folder):
     """Gate: 2 car booths, 3 min per car + 1 min per person, people per car from the cars that crossed."""
     run = read_run(run_folder)
-    parties = pd.read_csv(run_folder / "parties.csv")
+    parties = pd.read_parquet(run_folder / "parties.parquet")
     size = parties.loc[parties["outcome"] == "crossed", "people"].mean()
     steps = capacity_steps(run, "Gate")
     expected = 2 * 60.0 / (3.0 + 1.0 * size) * size
@@ -152,4 +154,4 @@ def test_a_run_in_which_nobody_left_writes_its_tables_and_report(tmp_path):
     records = run_replications(s, [11, 19])
     assert all(r.parties.empty for r in records)
     folder = write_results(build_results(s, records), tmp_path, {}, write_report)
-    assert (folder / "report.html").stat().st_size > 0 and read_run(folder).parties.empty
+    assert (folder / "report.html").stat().st_size > 0 and read_run(folder).charts["flows"].empty

@@ -13,7 +13,7 @@ from model.report.run_folder import RunFolder
 from model.scenario import scenario_from_dict
 from tests.conftest import PARAMS, ROOT, tiny_scenario
 
-TABLES = ["parties.csv", "queues.csv", "kpis.csv", "kpis_by_replication.csv", "queues_summary.csv", "daily.csv", "scenario.toml"]
+TABLES = ["parties.parquet", "queues.parquet", "stays.parquet", "charts/cumulative.csv", "charts/waits.csv", "kpis.csv", "kpis_by_replication.csv", "queues_summary.csv", "daily.csv", "scenario.toml"]
 
 
 def _run(out, *extra):
@@ -48,8 +48,9 @@ def test_run_folder_is_complete_and_self_describing(two_runs):
     assert set(TABLES) <= set(manifest["files"])
     again = load_scenario(folder / "scenario.toml")
     assert again.replications == 3 and again.seed == 1
-    parties = pd.read_csv(folder / "parties.csv")
-    assert parties["departed_at"].str.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$").all()
+    parties = pd.read_parquet(folder / "parties.parquet")
+    assert str(parties["departed_at"].dt.tz) == "UTC" and isinstance(parties["crossing"].dtype, pd.CategoricalDtype)
+    assert (parties["departed_at"] == parties["departed_at"].dt.round("s")).all()
     assert not list(out.rglob(".incomplete-*"))
 
 
@@ -80,4 +81,4 @@ def test_api_gives_the_same_tables_as_the_files(two_runs):
     results = simulate(load_scenario(folder / "scenario.toml"))
     from_file = pd.read_csv(folder / "kpis_by_replication.csv")
     assert results.kpis_by_replication["people_crossed"].tolist() == from_file["people_crossed"].tolist()
-    assert len(results.parties) == len(pd.read_csv(folder / "parties.csv"))
+    assert len(results.parties) == len(pd.read_parquet(folder / "parties.parquet"))

@@ -21,6 +21,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import model.cli.run as cli_run
@@ -222,8 +223,8 @@ def test_a_destination_spoilt_during_the_run_is_one_line_and_no_folder(place, ca
     out = place / "out"
     real = cli_run.run_from_args
 
-    def spoil(scenario, args):
-        result = real(scenario, args)
+    def spoil(scenario, args, *timing):
+        result = real(scenario, args, *timing)
         out.mkdir()
         (out / NAME).write_text("appeared meanwhile")
         return result
@@ -239,7 +240,7 @@ def test_a_destination_spoilt_during_the_run_is_one_line_and_no_folder(place, ca
 
 def test_the_manifest_holds_every_files_checksum(run):
     manifest = json.loads((run / "manifest.json").read_text())
-    files = sorted(p.name for p in run.iterdir() if p.name != "manifest.json")
+    files = sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.is_file() and p.name != "manifest.json")
     assert sorted(manifest["checksums"]) == files and sorted(manifest["files"]) == sorted(files + ["manifest.json"])
     for name, digest in manifest["checksums"].items():
         assert hashlib.sha256((run / name).read_bytes()).hexdigest() == digest
@@ -260,7 +261,8 @@ def _one_byte(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("table", ["parties.csv", "queues_summary.csv", "kpis.csv", "daily.csv", "scenario.toml", "stays.csv"])
+@pytest.mark.parametrize("table", ["parties.parquet", "queues_summary.csv", "kpis.csv", "daily.csv", "scenario.toml", "stays.parquet",
+                                   "charts/waits.csv"])
 @pytest.mark.parametrize("damage", [_cut, _header_only, _one_byte])
 def test_a_changed_or_cut_file_is_refused_in_one_line(run, tmp_path, capsys, table, damage):
     folder = tmp_path / "run"
@@ -288,7 +290,8 @@ def test_a_party_table_with_only_its_header_is_a_run_in_which_nobody_left(run, t
     folder = tmp_path / "run"
     shutil.copytree(run, folder)
     (folder / "manifest.json").unlink()
-    _header_only(folder / "parties.csv")
+    for name in ("flows", "service", "waits", "hourly_crossed"):
+        _header_only(folder / "charts" / f"{name}.csv")
     assert main(["report", str(folder)]) == 0
     assert "read unchecked" in capsys.readouterr().err
 
@@ -312,17 +315,17 @@ def test_an_intact_folder_builds_the_same_report_and_an_old_one_is_read_with_a_w
 def test_a_missing_listed_file_or_a_manifest_naming_outside_files_is_refused(run, tmp_path, capsys):
     folder = tmp_path / "run"
     shutil.copytree(run, folder)
-    (folder / "stays.csv").unlink()
+    (folder / "stays.parquet").unlink()
     assert main(["report", str(folder)]) == 2
-    one_error_line(capsys, "stays.csv", "missing")
+    one_error_line(capsys, "stays.parquet", "missing")
 
-    shutil.copy(run / "stays.csv", folder / "stays.csv")
+    shutil.copy(run / "stays.parquet", folder / "stays.parquet")
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["checksums"]["../outside.csv"] = "0" * 64
     (folder / "manifest.json").write_text(json.dumps(manifest))
     assert main(["report", str(folder)]) == 2
     one_error_line(capsys, "manifest.json", "../outside.csv")
-    assert set(REQUIRED_FILES) <= set(os.listdir(folder))
+    assert all((folder / name).is_file() for name in REQUIRED_FILES)
 
 
 # --- 4. temporary folders of dead runs are removed, and only those ---------------------------------------
@@ -435,6 +438,38 @@ def test_threads_writing_whole_run_folders_at_once_write_complete_ones(run, tmp_
         t.join()
     assert errors == [] and len(set(folders)) == 4
     for folder in folders:
-        for name in ["parties.csv", "queues_summary.csv", "kpis.csv", "daily.csv", "scenario.toml"]:
+        for name in ["parties.parquet", "queues_summary.csv", "kpis.csv", "daily.csv", "scenario.toml", "charts/waits.csv"]:
             assert (folder / name).read_bytes() == (run / name).read_bytes(), name
     assert not [p for p in (tmp_path / NAME).iterdir() if p.name.startswith(".")]
+
+
+# --- 5. table formats: Parquet by default, CSV as well, or only the summary ---------------------------------
+
+
+@pytest.mark.parametrize("tables", ["csv", "summary"])
+def test_tables_option_writes_csv_as_well_or_only_the_summary_and_the_report_is_the_same(run, place, tables):
+    """``--tables csv`` adds CSV beside the Parquet tables; ``summary`` leaves out the per-party tables. The
+    report reads neither, so it is byte for byte the report of the default run."""
+    from model.report import read_table
+
+    out = place / tables
+    assert main(["run", str(SCENARIO), *SMALL, "--out", str(out), "--tables", tables]) == 0
+    (folder,) = (out / NAME).iterdir()
+    large = {f"{n}.{ext}" for n in ("parties", "queues", "stays") for ext in ("parquet", "csv")}
+    present = large & set(os.listdir(folder))
+    assert present == (large if tables == "csv" else set())
+    assert json.loads((folder / "manifest.json").read_text())["tables"] == tables
+    assert (folder / "report.html").read_bytes() == (run / "report.html").read_bytes()
+    if tables == "csv":  # the API reads either format to the same frame
+        from_parquet = read_table(folder, "parties")
+        (folder / "parties.parquet").rename(place / "aside.parquet")
+        manifest = json.loads((folder / "manifest.json").read_text())
+        del manifest["checksums"]["parties.parquet"]
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        from_csv = read_table(folder, "parties")
+        assert str(from_csv["departed_at"].dt.tz) == str(from_parquet["departed_at"].dt.tz)
+        for col in ("departed_at", "crossed_at", "people", "wait_h"):
+            pd.testing.assert_series_equal(from_csv[col], from_parquet[col], check_dtype=False, check_exact=False, rtol=1e-9)
+    else:
+        with pytest.raises(Exception, match="--tables summary"):
+            read_table(folder, "parties")

@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..scenario import MODES, Scenario, ScenarioError
+from .student_t import t_quantile
 
 __all__ = [
     "queue_step",
@@ -340,7 +340,7 @@ def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataF
 def t_half_width(x: np.ndarray, confidence: float = 0.95) -> float:
     """Half-width of the t-interval for the mean of ``x`` (NaN for fewer than 2 values)."""
     n = len(x)
-    return float(stats.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    return float(t_quantile(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
 
 
 def mean_ci(x: np.ndarray) -> tuple[float, float, float]:
@@ -414,11 +414,12 @@ def daily_crossings(scenario: Scenario, parties: pd.DataFrame) -> pd.DataFrame:
     """People and parties crossed per local calendar day, crossing and replication."""
     crossed = parties[parties["outcome"] == "crossed"]
     start = pd.Timestamp(scenario.start).tz_convert(scenario.timezone)
-    day = (start + pd.to_timedelta(crossed["crossed_at"], unit="min")).dt.strftime("%Y-%m-%d")
+    day = (start + pd.to_timedelta(crossed["crossed_at"], unit="min")).dt.tz_localize(None).dt.normalize()  # local midnight
     out = (
         crossed.assign(date=day.to_numpy())
         .groupby(["replication", "crossing", "date"], sort=True)
         .agg(people_crossed=("people", "sum"), parties_crossed=("people", "size"))
         .reset_index()
     )
+    out["date"] = out["date"].dt.strftime("%Y-%m-%d").astype(object)  # the few days, not every party
     return out

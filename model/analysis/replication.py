@@ -3,20 +3,24 @@
 The engine hands over numpy columns (:class:`model.engine.RunRecords`).
 :func:`summarise_replication` turns them into the party, queue and stay
 tables (times still in minutes from the start) and computes the replication's
-key figures and its queue series on the grid. Doing this where the
+key figures, its queue series on the grid and the small tables the report's
+charts are drawn from (:mod:`model.analysis.chart_tables`). Doing this where the
 replication ran lets worker processes share that work too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from ..engine import PARTY_COLUMNS, QUEUE_COLUMNS, STAY_COLUMNS, RunRecords
 from ..scenario import Scenario
+from .burden import ReplicationBurden, replication_burden
+from .chart_tables import chart_tables
 from .key_figures import (
     crossing_series_by_replication,
+    daily_crossings,
     queues_on_grid,
     replication_kpis,
 )
@@ -28,7 +32,9 @@ def table(replication: int, columns: dict, names: list[str]) -> pd.DataFrame:
     """A record table with its ``replication`` column, columns in the order of ``names``."""
     if not columns:
         return pd.DataFrame(columns=names)
-    return pd.DataFrame({c: replication if c == "replication" else columns[c] for c in names})
+    # text stays ``object``: inferring pandas' string type costs more than the rest of the table
+    return pd.DataFrame({c: replication if c == "replication" else
+                         pd.Series(columns[c], dtype=object) if columns[c].dtype == object else columns[c] for c in names})
 
 
 @dataclass
@@ -41,6 +47,9 @@ class ReplicationResult:
     stays: pd.DataFrame
     kpis: pd.DataFrame
     grid: pd.DataFrame
+    charts: dict[str, pd.DataFrame] = field(default_factory=dict)
+    daily: pd.DataFrame | None = None  # people and parties crossed per local day (model.analysis.key_figures.daily_crossings)
+    burden: ReplicationBurden | None = None  # who waited when, for the needs (model.analysis.burden)
 
 
 def summarise_replication(scenario: Scenario, records: RunRecords) -> ReplicationResult:
@@ -52,4 +61,6 @@ def summarise_replication(scenario: Scenario, records: RunRecords) -> Replicatio
     series = crossing_series_by_replication(scenario, queues)
     kpis = replication_kpis(scenario, parties, queues, series)
     grid = queues_on_grid(scenario, queues, series=series)
-    return ReplicationResult(r, parties, queues, stays, kpis, grid)
+    return ReplicationResult(r, parties, queues, stays, kpis, grid, charts=chart_tables(scenario, parties),
+                             daily=daily_crossings(scenario, parties),
+                             burden=replication_burden(scenario, parties, stays))

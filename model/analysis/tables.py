@@ -8,14 +8,16 @@ returns and what :mod:`model.report.run_folder` writes to a run folder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..engine import PARTY_TIMES, STAY_TIMES
 from ..scenario import Scenario
-from .key_figures import TIME_KPIS, daily_crossings, summarise_grid, summarise_kpis
+from .chart_tables import CHART_TIMES, combine_chart_tables
+from .key_figures import TIME_KPIS, summarise_grid, summarise_kpis
+from .needs import queue_needs
 from .replication import ReplicationResult
 
 __all__ = ["Results", "build_results", "summarise_with_dates", "to_datetimes", "iso_strings"]
@@ -34,6 +36,13 @@ class Results:
     queues_grid: pd.DataFrame
     queues_summary: pd.DataFrame
     daily: pd.DataFrame
+    #: The report's chart tables (:mod:`model.analysis.chart_tables`), added up over the replications.
+    charts: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: What people in the queue went through and need (:mod:`model.analysis.burden`, :mod:`model.analysis.needs`).
+    burden: pd.DataFrame | None = None
+    burden_hourly: pd.DataFrame | None = None
+    needs: pd.DataFrame | None = None
+    needs_by_replication: pd.DataFrame | None = None
 
     @property
     def replications(self) -> int:
@@ -96,7 +105,7 @@ def build_results(scenario: Scenario, records: list[ReplicationResult]) -> Resul
     summary = summarise_with_dates(scenario, per_rep)
     grid = pd.concat([r.grid for r in records], ignore_index=True)
     grid_summary = summarise_grid(grid)
-    daily = daily_crossings(scenario, parties_min)
+    daily = pd.concat([r.daily for r in records], ignore_index=True)
 
     parties = parties_min.copy()
     for col in PARTY_TIMES:
@@ -107,4 +116,9 @@ def build_results(scenario: Scenario, records: list[ReplicationResult]) -> Resul
         per_rep[col] = to_datetimes(scenario, per_rep[col])
     grid["time"] = to_datetimes(scenario, grid["time"])
     grid_summary["time"] = to_datetimes(scenario, grid_summary["time"])
-    return Results(scenario, parties, queues, stays, summary, per_rep, grid, grid_summary, daily)
+    charts = combine_chart_tables([r.charts for r in records])
+    for name, cols in CHART_TIMES.items():
+        for col in cols:
+            charts[name][col] = to_datetimes(scenario, charts[name][col]).to_numpy()
+    people = queue_needs(scenario, [r.burden for r in records]) if all(r.burden for r in records) else {}
+    return Results(scenario, parties, queues, stays, summary, per_rep, grid, grid_summary, daily, charts=charts, **people)

@@ -31,11 +31,10 @@ from .options import (
     EXIT_BAD_INPUT,
     UsageError,
     _Parser,
-    add_scenario_options,
     check_run_options,
     scenario_warnings_as_lines,
 )
-from .run import add_report_options, add_validate_options, cmd_report, cmd_run, cmd_validate
+from .run import add_report_options, add_run_options, add_validate_options, cmd_report, cmd_run, cmd_validate
 from .studies import (
     add_capacity_options,
     add_compare_options,
@@ -96,7 +95,7 @@ def _stop_signals_raise() -> Iterator[None]:
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable]] = {
-    "run": ("run a scenario and write a run folder", add_scenario_options, cmd_run),
+    "run": ("run a scenario and write a run folder", add_run_options, cmd_run),
     "sweep": ("vary one or two parameters over values, with replications and common random numbers", add_sweep_options, cmd_sweep),
     "compare": ("run scenarios on the same random numbers and compare key figures (paired differences)", add_compare_options, cmd_compare),
     "sensitivity": ("rank parameters by their influence on a key figure (SALib Morris or Sobol')",

@@ -27,6 +27,7 @@ from ..experiments import EXECUTORS, default_workers, parse_parameters, parse_va
 from ..experiments.calibration import load_targets, targets_path_for
 from ..experiments.estimate import MEMORY_SHARE, WORKER_BYTES, Estimate, check_resources, estimate, machine_memory
 from ..experiments.studies import variant
+from ..report.run_folder import TABLE_MODES
 from ..scenario import Scenario, ScenarioError, ScenarioWarning, load_scenario
 from ..scenario.errors import one_line
 from ..scenario.fields import MAX_BOOTHS
@@ -97,6 +98,12 @@ def add_scenario_options(p: argparse.ArgumentParser, positional: bool = True) ->
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--out", default="outputs", help="folder under which run folders are made (default outputs/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_table_option(p: argparse.ArgumentParser) -> None:
+    """``--tables``: which tables a run folder gets (see :data:`model.report.run_folder.TABLE_MODES`)."""
+    p.add_argument("--tables", choices=list(TABLE_MODES), default="parquet",
+                   help="; ".join(f"{k}: {v}" for k, v in TABLE_MODES.items()) + " (default parquet)")
 
 
 def check_run_options(args) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -21,11 +22,24 @@ import pandas as pd
 
 from ..analysis import Results, build_results
 from ..experiments import PrecisionCheck, default_workers, replicate_to_precision, run_replications, run_suite
+from ..experiments.estimate import estimate
+from ..experiments.one_more_booth import one_more_booth
 from ..report import ReportError, write_report, write_results, write_table, write_validation
+from ..report.brief import write_booth_effect, write_brief
+from ..report.queue_people import write_queue_people
 from ..report.run_folder import RunFolderError, check_destination
 from ..report.run_tables import manifest_checksums
 from ..scenario import Scenario
-from .options import DEFAULT_SCENARIO, UsageError, _positive_int, progress, scenario_from_args, validate_scenario
+from .options import (
+    DEFAULT_SCENARIO,
+    UsageError,
+    _positive_int,
+    add_scenario_options,
+    add_table_option,
+    progress,
+    scenario_from_args,
+    validate_scenario,
+)
 
 
 def destination_checked(out: str, name: str, kind: str | None = None) -> None:
@@ -51,7 +65,34 @@ def written(write: Callable[[], Path], out: str) -> Path:
         raise UsageError(f"{err.filename or out}: cannot be written ({err.strerror or err}); no run folder was written") from None
 
 
-def run_scenario(scenario: Scenario, workers: int | None, quiet: bool, executor: str = "process", scheduler: str | None = None) -> Results:
+class PhaseTimer:
+    """Wall seconds spent in each phase of a run, for manifest.json (``timing_s``) and the benchmark."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, phase: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] = round(self.seconds.get(phase, 0.0) + time.perf_counter() - t0, 3)
+
+    def timed(self, phase: str, write: Callable[[Path], None]) -> Callable[[Path], None]:
+        """``write`` timed as ``phase``."""
+        def timed_write(folder: Path) -> None:
+            with self(phase):
+                write(folder)
+        return timed_write
+
+
+#: Phases of a run that no one times: a stand-in with the same calls.
+UNTIMED = PhaseTimer()
+
+
+def run_scenario(scenario: Scenario, workers: int | None, quiet: bool, executor: str = "process", scheduler: str | None = None,
+                 timing: PhaseTimer = UNTIMED) -> Results:
     """All replications of ``scenario`` with a progress bar, as tables."""
     n = scenario.replications
     bar = progress(n, quiet, scenario.name)
@@ -59,10 +100,11 @@ def run_scenario(scenario: Scenario, workers: int | None, quiet: bool, executor:
                                executor=executor, scheduler=scheduler)
     if bar:
         bar.close()
-    return build_results(scenario, records)
+    with timing("tables"):
+        return build_results(scenario, records)
 
 
-def run_to_precision(scenario: Scenario, args) -> tuple[Results, PrecisionCheck]:
+def run_to_precision(scenario: Scenario, args, timing: PhaseTimer = UNTIMED) -> tuple[Results, PrecisionCheck]:
     """Replications until precise enough (see :func:`model.experiments.replicate_to_precision`), as tables.
 
     The tables' scenario says how many replications were used, so its
@@ -82,14 +124,15 @@ def run_to_precision(scenario: Scenario, args) -> tuple[Results, PrecisionCheck]
     if bar:
         bar.close()
     scenario = scenario.model_copy(update={"replications": check.replications})
-    return build_results(scenario, records), check
+    with timing("tables"):
+        return build_results(scenario, records), check
 
 
-def run_from_args(scenario: Scenario, args) -> tuple[Results, PrecisionCheck | None]:
+def run_from_args(scenario: Scenario, args, timing: PhaseTimer = UNTIMED) -> tuple[Results, PrecisionCheck | None]:
     """The tables for the replication and executor options of ``args``; the check when auto."""
     if args.replications == "auto":
-        return run_to_precision(scenario, args)
-    return run_scenario(scenario, args.workers, args.quiet, args.executor, args.scheduler), None
+        return run_to_precision(scenario, args, timing)
+    return run_scenario(scenario, args.workers, args.quiet, args.executor, args.scheduler, timing), None
 
 
 def _precision_writer(check: PrecisionCheck | None) -> Callable[[Path], None] | None:
@@ -110,18 +153,65 @@ def _extras(*writers: Callable[[Path], None] | None) -> Callable[[Path], None] |
     return write_all if present else None
 
 
+#: ``--brief auto`` makes the brief when the run is estimated to take at most this long on one worker: the paired run
+#: doubles it.
+BRIEF_AUTO_S = 30.0
+
+
+def brief_wanted(scenario: Scenario, args) -> bool:
+    """Whether to make the brief (and its paired run): ``--brief on``, or ``auto`` for a run estimated short."""
+    choice = getattr(args, "brief", "off")
+    if choice != "auto":
+        return choice == "on"
+    # one worker's estimate, so whether a folder has a brief never depends on the number of workers
+    seconds = estimate(scenario, workers=1).seconds
+    if seconds > BRIEF_AUTO_S and not args.quiet:
+        print(f"no brief.html: the run is estimated at {seconds:.0f} s and the brief's paired run would double it "
+              "(--brief on to make it)", file=sys.stderr)
+    return seconds <= BRIEF_AUTO_S
+
+
+def booth_effect(results: Results, args):
+    """The paired run with one more booth at the bottleneck, for the brief (None if the run has no burden tables)."""
+    if results.burden is None:
+        return None
+    bar = progress(results.replications, args.quiet, f"{results.scenario.name} (+1 booth, for the brief)")
+    effect = one_more_booth(results.scenario, results, args.workers or default_workers(), executor=args.executor,
+                            scheduler=args.scheduler, on_done=(lambda _: bar.update()) if bar else None)
+    if bar:
+        bar.close()
+    return effect
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    add_scenario_options(p)
+    add_table_option(p)
+    p.add_argument("--brief", choices=["auto", "on", "off"], default="auto",
+                   help="on: also brief.html, a one-page A4 brief on the people in the queue, with a paired run with one "
+                        f"more booth at the bottleneck (doubles the simulation time); off: neither; auto (default): on "
+                        f"when the run is estimated to take at most {BRIEF_AUTO_S:g} s on one worker")
+
+
 def cmd_run(args) -> int:
     scenario = scenario_from_args(args)
     destination_checked(args.out, scenario.name)
     started = datetime.now(timezone.utc).isoformat()
     t0 = time.perf_counter()
-    results, check = run_from_args(scenario, args)
+    timing = PhaseTimer()
+    with timing("replications and tables"):
+        results, check = run_from_args(scenario, args, timing)
+    with timing("paired run for the brief"):
+        effect = booth_effect(results, args) if brief_wanted(scenario, args) else None
     workers = (args.workers or default_workers()) if args.executor == "process" else f"dask {args.scheduler}"
     folder = written(lambda: write_results(
         results,
         args.out,
-        {"started_at": started, "source": args.scenario, "overrides": args.overrides, "workers": workers},
-        extra=_extras(write_report, _precision_writer(check)),
+        {"started_at": started, "source": args.scenario, "overrides": args.overrides, "workers": workers,
+         "timing_s": timing.seconds},
+        extra=_extras(write_queue_people(results), timing.timed("report", write_report), _precision_writer(check),
+                      write_booth_effect(effect),
+                      write_brief if effect is not None else None),
+        tables=args.tables,
     ), args.out)
     print_summary(results, time.perf_counter() - t0)
     if check is not None:
@@ -129,6 +219,8 @@ def cmd_run(args) -> int:
     report = folder / "report.html"
     if report.exists():
         print(f"report: {report}")
+    if (folder / "brief.html").exists():
+        print(f"brief: {folder / 'brief.html'}")
     print(folder)
     return 0
 

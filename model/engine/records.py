@@ -152,10 +152,9 @@ class RunRecords:
         text = ("origin", "travel_mode", "first_crossing", "crossing", "outcome")
         numbers = {"id": np.int64, "people": np.int64, **{t: float for t in PARTY_TIMES}, "diversions": np.int64,
                    "reroutes": np.int64, "walked": bool, "inspected": bool, "initial": bool, "bus_id": np.int64}
-        fields = (*text, *numbers)
-        values = dict(zip(fields, zip(*map(attrgetter(*fields), parties)))) if parties else {f: () for f in fields}
-        col = {f: np.array(values[f], dtype=object) for f in text}
-        col.update({f: np.fromiter(values[f], dtype=dtype, count=n) for f, dtype in numbers.items()})
+        # field by field: transposing every party into tuples at once would hold the whole log twice
+        col = {f: np.fromiter(map(attrgetter(f), parties), dtype=object, count=n) for f in text}
+        col.update({f: np.fromiter(map(attrgetter(f), parties), dtype=dtype, count=n) for f, dtype in numbers.items()})
         parties = {
             "party_id": col["id"],
             "origin": col["origin"],

@@ -26,7 +26,6 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..analysis import (
     KPI_UNITS,
@@ -37,6 +36,7 @@ from ..analysis import (
     summarise_with_dates,
     to_datetimes,
 )
+from ..analysis.student_t import t_quantile
 from ..scenario import Scenario, ScenarioError, apply_overrides, scenario_from_dict
 from .replications import run_on, run_replications
 
@@ -267,7 +267,7 @@ def _welch(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     if se == 0:
         return {"mean": mean, "ci95_low": mean, "ci95_high": mean}
     dof = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
-    half = float(stats.t.ppf(0.975, dof) * se)
+    half = float(t_quantile(0.975, dof) * se)
     return {"mean": mean, "ci95_low": mean - half, "ci95_high": mean + half}
 
 

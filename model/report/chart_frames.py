@@ -16,6 +16,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..analysis.chart_tables import WAIT_BIN_EDGES_H, grouped_quantiles, histogram_quantiles
 from ..scenario import MODES
 from .run_tables import RunTables
 from .style import MODE_LABEL, NO_CROSSING, Event
@@ -45,22 +46,24 @@ __all__ = [
 def people_per_service(run: RunTables, crossing: str) -> dict[str, float]:
     """Mean people served per booth service at a crossing, per channel: a car, a group on foot, a whole bus.
 
-    Taken from the parties that crossed there; where none did, from the
-    scenario (party-size means of the origins routed there, bus capacity).
+    Taken from the services given there (the ``service`` chart table); where
+    none were, from the scenario (party-size means of the origins routed
+    there, bus capacity).
     """
-    p = run.parties[(run.parties["crossing"] == crossing) & (run.parties["outcome"] == "crossed")]
+    done = run.charts["service"]
+    done = done[(done["crossing"] == crossing) & (done["services"] > 0)].set_index("channel")
     s = run.scenario
     origins = [s.origin(r.origin) for r in s.routes if r.crossing == crossing]
     out = {}
     for mode in MODES:
-        mine = p[p["channel"] == mode]
+        if mode in done.index:
+            out[mode] = float(done.loc[mode, "people"] / done.loc[mode, "services"])
+            continue
         if mode == "bus":
-            mine = mine.groupby(["replication", "bus_id"])["people"].sum()
             spec = [b.capacity for o in s.origins for b in o.buses if b.crossing == crossing]
         else:
-            mine = mine["people"]
             spec = [getattr(o.party_size, mode).mean for o in origins if getattr(o.party_size, mode) is not None]
-        out[mode] = float(mine.mean()) if len(mine) else float(np.mean(spec)) if spec else 1.0
+        out[mode] = float(np.mean(spec)) if spec else 1.0
     return out
 
 
@@ -130,36 +133,15 @@ def capacity_events(run: RunTables) -> list[Event]:
 # --- aggregation for the charts ---------------------------------------------------------------
 
 
-def _cumulative(times: pd.Series, people: pd.Series, grid: np.ndarray) -> np.ndarray:
-    """People whose time-stamp is at or before each grid time (NaT never counts)."""
-    ok = times.notna().to_numpy()
-    order = np.argsort(times.to_numpy()[ok])
-    stamps = times.to_numpy()[ok][order]
-    total = np.concatenate([[0.0], np.cumsum(people.to_numpy()[ok][order], dtype=float)])
-    return total[np.searchsorted(stamps, grid, side="right")]
-
-
 def cumulative_curves(run: RunTables) -> pd.DataFrame:
     """People departed towards, arrived at and crossed each crossing by each grid time, mean per replication.
 
     One set of curves per channel a party ended in (``foot`` for people who
     left their car and walked) and one for ``all`` channels together.
     """
-    p, frames = run.parties, []
-    for c in run.scenario.crossings:
-        grid = run.queues_summary.loc[run.queues_summary["crossing"] == c.name, "time"].to_numpy()
-        channels = ["all"] + [m for m in MODES if c.channel(m) is not None]
-        for channel in channels:
-            mine = p if channel == "all" else p[p["channel"] == channel]
-            towards, at = mine[mine["first_crossing"] == c.name], mine[mine["crossing"] == c.name]
-            crossed = at[at["outcome"] == "crossed"]
-            frames.append(pd.DataFrame({
-                "crossing": c.name, "channel": channel, "time": grid,
-                "departed": _cumulative(towards["departed_at"], towards["people"], grid) / run.replications,
-                "arrived": _cumulative(at["arrived_at"], at["people"], grid) / run.replications,
-                "crossed": _cumulative(crossed["crossed_at"], crossed["people"], grid) / run.replications,
-            }))
-    return pd.concat(frames, ignore_index=True)
+    c = run.charts["cumulative"]
+    counts = c[["departed", "arrived", "crossed"]].astype(float) / run.replications
+    return pd.concat([c[["crossing", "channel", "time"]], counts], axis=1)
 
 
 #: Shortest capacity line drawn, in hours: where booths are far from full, it meets the arrivals within minutes.
@@ -205,29 +187,33 @@ def capacity_line(curves: pd.DataFrame, steps: pd.DataFrame, channel: str) -> pd
 
 
 def wait_ecdf(run: RunTables, levels: int = 101) -> pd.DataFrame:
-    """Quantiles of the wait (h) of parties that reached a booth, per crossing and mode, pooled over replications."""
-    p = run.parties[run.parties["wait_h"].notna()]
+    """Quantiles of the wait (h) of parties that reached a booth, per crossing and mode, pooled over replications.
+
+    Read from the wait histogram (:func:`model.analysis.chart_tables.histogram_quantiles`: within 1.2 %).
+    """
+    w = run.charts["waits"]
     share = np.linspace(0.0, 1.0, levels)
-    frames = [
-        pd.DataFrame({"crossing": c, "mode": m, "share": share, "wait_h": np.quantile(g["wait_h"].to_numpy(), share)})
-        for (c, m), g in p.groupby(["crossing", "mode"], sort=True, observed=True)
-    ]
+    frames = []
+    for (c, m), g in w.groupby(["crossing", "mode"], sort=True):
+        counts = np.bincount(g["bin"].to_numpy(), weights=g["parties"].to_numpy(), minlength=len(WAIT_BIN_EDGES_H) - 1)
+        frames.append(pd.DataFrame({"crossing": c, "mode": m, "share": share, "wait_h": histogram_quantiles(counts, share)}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["crossing", "mode", "share", "wait_h"])
 
 
 def wait_by_hour(run: RunTables) -> pd.DataFrame:
     """Median and 90th-percentile wait (h) of parties arriving at the border in each hour, per crossing and mode."""
-    p = run.parties[run.parties["wait_h"].notna()].assign(hour=lambda d: d["arrived_at"].dt.floor("h"))
-    g = p.groupby(["crossing", "mode", "hour"], sort=True, observed=True)["wait_h"]
-    out = pd.DataFrame({"median": g.median(), "p90": g.quantile(0.9), "parties": g.size() / run.replications})
+    keys = ["crossing", "mode", "hour"]
+    w = run.charts["waits"]
+    out = pd.DataFrame({"median": grouped_quantiles(w, keys, 0.5), "p90": grouped_quantiles(w, keys, 0.9),
+                        "parties": w.groupby(keys, sort=True)["parties"].sum() / run.replications})
     return out.reset_index()
 
 
 def hourly_throughput(run: RunTables) -> pd.DataFrame:
     """People crossed per clock hour, per crossing and channel (mean per replication)."""
-    p = run.parties[run.parties["outcome"] == "crossed"].assign(hour=lambda d: d["crossed_at"].dt.floor("h"))
+    h = run.charts["hourly_crossed"]
     hours = pd.date_range(run.local(run.scenario.start).floor("h"), run.local(run.scenario.end), freq="h", inclusive="left")
-    table = p.pivot_table(index=["crossing", "hour"], columns="channel", values="people", aggfunc="sum", fill_value=0, observed=True)
+    table = h.pivot_table(index=["crossing", "hour"], columns="channel", values="people", aggfunc="sum", fill_value=0)
     table = table.reindex(columns=list(MODES), fill_value=0)
     full = pd.MultiIndex.from_product([[c.name for c in run.scenario.crossings], hours], names=["crossing", "hour"])
     return (table.reindex(full, fill_value=0) / run.replications).reset_index()
@@ -242,23 +228,19 @@ OUTCOME_NODES = {
 
 def flows(run: RunTables) -> pd.DataFrame:
     """People per (origin, crossing first headed for, outcome), mean per replication, and how many of them walked."""
-    p = run.parties
-    ended = p["outcome"].astype(object)
-    outcome = np.where(ended == "crossed", "crossed at " + p["crossing"].astype(object).fillna(""), ended.map(OUTCOME_NODES).fillna(ended))
-    frame = pd.DataFrame({
-        "origin": p["origin"].astype(object), "first": p["first_crossing"].astype(object).fillna(NO_CROSSING), "outcome": outcome,
-        "people": p["people"], "walked": p["people"].where(p["walked"], 0),
-    })
+    f = run.charts["flows"]
+    outcome = np.where(f["outcome"] == "crossed", "crossed at " + f["crossing"], f["outcome"].map(OUTCOME_NODES).fillna(f["outcome"]))
+    frame = pd.DataFrame({"origin": f["origin"], "first": f["first_crossing"].replace("", NO_CROSSING), "outcome": outcome,
+                          "people": f["people"], "walked": f["walked"]})
     out = frame.groupby(["origin", "first", "outcome"], sort=True)[["people", "walked"]].sum() / run.replications
     return out.reset_index()
 
 
 def diversions(run: RunTables) -> pd.DataFrame:
     """People who left the crossing they first headed for for another: from, to, people (mean per replication)."""
-    p = run.parties
-    first, final = p["first_crossing"].astype(object), p["crossing"].astype(object)  # categories may differ
-    moved = first.notna() & final.notna() & (first != final)
-    out = p[moved].groupby(["first_crossing", "crossing"], sort=True, observed=True)["people"].sum() / run.replications
+    f = run.charts["flows"]
+    moved = (f["first_crossing"] != "") & (f["crossing"] != "") & (f["first_crossing"] != f["crossing"])
+    out = f[moved].groupby(["first_crossing", "crossing"], sort=True)["people"].sum() / run.replications
     return out.rename("people").reset_index().rename(columns={"first_crossing": "source", "crossing": "target"})
 
 
@@ -273,18 +255,20 @@ def map_queue(run: RunTables) -> pd.DataFrame:
 def surge_window(run: RunTables) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """The whole local days from the first arrival at the border until 99 % have crossed and the queues are small.
 
-    "Small" is under 1 % of the largest 95th percentile of people waiting,
-    so a trickle of single cars at the end does not stretch the window. Time
-    axes open on it so the surge is not squeezed into a corner of a long
-    scenario period; None when it covers most of the period anyway.
+    Arrivals and crossings are read from the cumulative curves (all channels,
+    every crossing), so to the grid step. "Small" is under 1 % of the largest
+    95th percentile of people waiting, so a trickle of single cars at the end
+    does not stretch the window. Time axes open on it so the surge is not
+    squeezed into a corner of a long scenario period; None when it covers
+    most of the period anyway.
     """
-    q, p = run.queues_summary, run.parties
+    q, c = run.queues_summary, run.charts["cumulative"]
     busy = q.loc[q["people_waiting_p95"] > 0.01 * q["people_waiting_p95"].max(), "time"]
-    crossed = p.loc[p["outcome"] == "crossed", "crossed_at"].dropna()
-    arrived = p["arrived_at"].dropna()
-    if crossed.empty or arrived.empty:
+    total = c[c["channel"] == "all"].groupby("time", sort=True)[["arrived", "crossed"]].sum()
+    if total.empty or total["crossed"].iloc[-1] <= 0 or total["arrived"].iloc[-1] <= 0:
         return None
-    first, last = arrived.min(), crossed.quantile(0.99)
+    first = total.index[np.argmax(total["arrived"].to_numpy() > 0)]
+    last = total.index[np.argmax(total["crossed"].to_numpy() >= 0.99 * total["crossed"].iloc[-1])]
     if not busy.empty:
         first, last = min(first, busy.min()), max(last, busy.max())
     start = max(first.floor("D"), run.local(run.scenario.start))

@@ -82,8 +82,7 @@ def map_figure(scenario: Scenario, queue: pd.DataFrame, colours: dict[str, str],
         active=peak, x=0.1, len=0.9, y=0, yanchor="top", pad=dict(t=60, b=10), ticklen=3, minorticklen=0,
         font=dict(color="rgba(0,0,0,0)", size=1),  # step labels hidden: hundreds would overlap; currentvalue shows the time
         currentvalue=dict(prefix="queue at ", font=dict(size=14, color="#222222"), xanchor="left"),
-        steps=[dict(method="animate", label=_frame_name(t), args=[[_frame_name(t)], pause]) for t in times],
-    )
+    )  # its steps, one per frame, are added to the finished figure: hundreds of them are slow to validate
     menu = dict(type="buttons", direction="left", x=0.1, xanchor="right", y=0, yanchor="top", pad=dict(t=68, r=10),
                 showactive=False, buttons=[dict(label="Play", method="animate", args=[None, play]),
                                            dict(label="Pause", method="animate", args=[[None], pause])])
@@ -107,6 +106,8 @@ def map_figure(scenario: Scenario, queue: pd.DataFrame, colours: dict[str, str],
     )
 
     spec = fig.to_dict()
+    spec["layout"]["sliders"][0]["steps"] = [dict(method="animate", label=_frame_name(t), args=[[_frame_name(t)], pause])
+                                             for t in times]
     spec["frames"] = [
         {"name": _frame_name(t), "traces": [animated], "data": [_queue_state(wide, t, names, cmax)]} for t in times
     ]

@@ -2,7 +2,11 @@
 
 A run folder ``<out>/<scenario name>/<timestamp>/`` holds the resolved
 scenario (``scenario.toml``), a ``manifest.json`` (seed, versions, scenario
-hash, timing, the files and their SHA-256 checksums) and the tables as CSV.
+hash, timing, the files and their SHA-256 checksums) and the tables: the
+large per-party and per-change tables (``parties``, ``stays``, ``queues``) as
+Parquet, with time-zone-aware timestamps and dictionary-encoded names, and
+the small ones as CSV so a spreadsheet opens them (:data:`TABLE_MODES` says
+what ``--tables`` changes); the report's chart tables under ``charts/``.
 It is written under a hidden temporary name in the same parent and renamed
 only when complete, so an interrupted run leaves no half-written folder and an
 earlier run is never overwritten.
@@ -38,16 +42,29 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import tomli_w
 
 from ..analysis import Results, iso_strings
 from ..scenario import Scenario
 
 __all__ = ["scenario_toml", "scenario_sha256", "RunFolder", "RunFolderError", "check_destination", "remove_stale",
-           "write_results", "write_manifest", "write_table", "create_text", "replace_text", "check_replaceable", "file_sha256",
+           "write_results", "write_manifest", "write_table", "write_parquet",
+           "TABLE_MODES", "LARGE_TABLES", "create_text", "replace_text", "check_replaceable", "file_sha256",
            "package_versions"]
 
-_PACKAGES = ["simpy", "numpy", "pandas", "plotly", "pydantic", "scipy", "tomli_w", "tqdm", "SALib", "dask", "distributed"]
+_PACKAGES = ["simpy", "numpy", "pandas", "pyarrow", "plotly", "pydantic", "scipy", "tomli_w", "tqdm", "SALib", "dask",
+             "distributed"]
+
+#: The tables with a row per party, per stay in a queue or per change of a queue: Parquet, or none with ``summary``.
+LARGE_TABLES = ("parties", "queues", "stays")
+#: What ``--tables`` may be: the large tables as Parquet (the default), as Parquet and CSV, or not at all.
+TABLE_MODES = {
+    "parquet": "parties, queues and stays as Parquet; the small tables as CSV",
+    "csv": "parties, queues and stays as Parquet and as CSV; the small tables as CSV",
+    "summary": "no per-party tables (parties, queues, stays): only the small tables, the chart tables and the report",
+}
 
 
 def scenario_sha256(toml_text: str) -> str:
@@ -165,6 +182,18 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
             out[col] = out[col].map(lambda v: v.isoformat() if isinstance(v, pd.Timestamp) else v)
     with open(_create(Path(path)), "w", encoding="utf-8", newline="") as f:
         out.to_csv(f, index=False, float_format="%.10g", lineterminator="\n")
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """A table as Parquet in a new file: date-times keep their time zone (to the millisecond), text columns
+    are dictionary-encoded (categorical in pandas), zstd-compressed; the same frame gives the same bytes."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].astype("category")
+    table = pa.Table.from_pandas(out, preserve_index=False)
+    with open(_create(Path(path)), "wb") as f:
+        pq.write_table(table, f, compression="zstd", coerce_timestamps="ms", allow_truncated_timestamps=False)
 
 
 # --- where a run folder goes ---------------------------------------------------------------------
@@ -368,25 +397,35 @@ def write_results(
     out: str | Path,
     run_info: dict[str, Any],
     extra: Callable[[Path], None] | None = None,
+    tables: str = "parquet",
 ) -> Path:
-    """Write every table, the resolved scenario and the manifest into a new run folder; returns its path."""
+    """Write every table, the resolved scenario and the manifest into a new run folder; returns its path.
+
+    ``tables`` is one of :data:`TABLE_MODES`.
+    """
+    if tables not in TABLE_MODES:
+        raise ValueError(f"tables={tables!r}: must be one of {', '.join(TABLE_MODES)}")
     scenario = results.scenario
     started = run_info.get("started_at") or datetime.now(timezone.utc).isoformat()
     run_folder = RunFolder(out, scenario.name)
     with run_folder as folder:
         toml_text = scenario_toml(scenario)
         create_text(folder / "scenario.toml", toml_text)
-        tables = {
-            "parties.csv": results.parties,
-            "queues.csv": results.queues,
-            "stays.csv": results.stays,
+        small = {
             "kpis.csv": results.kpis,
             "kpis_by_replication.csv": results.kpis_by_replication,
             "queues_summary.csv": results.queues_summary,
             "daily.csv": results.daily,
         }
-        for name, frame in tables.items():
+        for name in LARGE_TABLES if tables != "summary" else ():
+            write_parquet(getattr(results, name), folder / f"{name}.parquet")
+            if tables == "csv":
+                write_table(getattr(results, name), folder / f"{name}.csv")
+        for name, frame in small.items():
             write_table(frame, folder / name)
+        (folder / "charts").mkdir()
+        for name, frame in results.charts.items():
+            write_table(frame, folder / "charts" / f"{name}.csv")
         if extra is not None:
             extra(folder)
         write_manifest(folder, {
@@ -397,8 +436,10 @@ def write_results(
             "source": run_info.get("source"),
             "overrides": run_info.get("overrides", []),
             "workers": run_info.get("workers"),
+            "tables": tables,
             "command": run_info.get("command"),
             "started_at": started,
+            "timing_s": run_info.get("timing_s"),
         })
     return run_folder.path
 

@@ -49,9 +49,10 @@ from .figures import (
     wait_distribution_figure,
 )
 from .map_figure import map_figure
+from .queue_people import people_section
 from .run_folder import RunFolderError, check_replaceable, replace_text, scenario_sha256
 from .run_tables import ReportError, RunTables, read_run
-from .style import MODE_LABEL, RESPONSIVE_SCRIPT, Clock, crossing_colours, fluid_figure
+from .style import MODE_LABEL, RESPONSIVE_SCRIPT, Clock, crossing_colours, fluid_figure, no_default_template
 
 __all__ = ["write_report", "build_report"]
 
@@ -368,7 +369,9 @@ def build_report(folder: str | Path) -> str:
     s = run.scenario
     colours = crossing_colours([c.name for c in s.crossings])
     k = _Kpis(run)
-    sections = _sections(run, colours, k)
+    with no_default_template():
+        sections = _sections(run, colours, k)
+    sections[-1:-1] = people_section(folder, _figure_html)  # before the key figures
     sha = scenario_sha256(run.scenario_text)
     period = f"{run.local(s.start):%a %d %b %Y %H:%M} to {run.local(s.end):%a %d %b %Y %H:%M} ({run.zone_label})"
     nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _, _ in sections) + '<a href="#scenario">Scenario</a>'

@@ -1,7 +1,8 @@
-"""Reading a run folder for the report: its scenario and the CSV tables, checked and with local times.
+"""Reading a run folder: the report's tables, checked and with local times, and any table for the API.
 
-The report reads tables, never simulation objects, so it can be rebuilt from
-a run folder alone. :func:`read_run` checks that the folder holds the files
+The report reads tables, never simulation objects and never per-party rows,
+so it can be rebuilt from a run folder alone, fast, whatever ``--tables``
+wrote: the small CSV tables and the chart tables under ``charts/``. :func:`read_run` checks that the folder holds the files
 and columns the report needs, that every file its ``manifest.json`` lists
 still has the checksum the run recorded (:func:`verify_checksums`), and that
 the tables that always have rows have some (:class:`ReportError` with a
@@ -23,18 +24,19 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import numpy as np
 import pandas as pd
 
+from ..analysis.chart_tables import CHART_TABLES, CHART_TIMES
 from ..scenario import Scenario, load_scenario
-from .run_folder import file_sha256
+from .run_folder import LARGE_TABLES, file_sha256
 
-__all__ = ["read_run", "RunTables", "ReportError", "REQUIRED_FILES", "PARTY_COLUMNS", "SUMMARY_COLUMNS", "KPI_COLUMNS",
-           "manifest_checksums", "verify_checksums", "UNCHECKED_FILES"]
+__all__ = ["read_run", "read_table", "RunTables", "ReportError", "REQUIRED_FILES", "SUMMARY_COLUMNS", "KPI_COLUMNS",
+           "CHART_COLUMNS", "manifest_checksums", "verify_checksums", "UNCHECKED_FILES"]
 
-REQUIRED_FILES = ("scenario.toml", "parties.csv", "queues_summary.csv", "kpis.csv", "daily.csv")
-PARTY_COLUMNS = ["replication", "origin", "mode", "people", "first_crossing", "crossing", "departed_at",
-                 "arrived_at", "crossed_at", "outcome", "wait_h", "walked", "bus_id"]
+#: The chart tables' columns (:mod:`model.analysis.chart_tables`): keys, then counts.
+CHART_COLUMNS = {name: keys + values for (name, keys), values in zip(CHART_TABLES.items(), (
+    ["departed", "arrived", "crossed"], ["people"], ["people", "walked"], ["people", "services"], ["parties"]))}
+REQUIRED_FILES = ("scenario.toml", "queues_summary.csv", "kpis.csv", "daily.csv") + tuple(f"charts/{n}.csv" for n in CHART_TABLES)
 SUMMARY_COLUMNS = ["crossing", "time"] + [f"{m}_{q}" for m in ("queue_km", "vehicles_waiting", "people_waiting")
                                           for q in ("mean", "median", "p05", "p95")]
 KPI_COLUMNS = ["crossing", "kpi", "unit", "n", "mean", "sd", "ci95_low", "ci95_high", "replications"]
@@ -125,7 +127,7 @@ class RunTables:
 
     scenario: Scenario
     scenario_text: str
-    parties: pd.DataFrame
+    charts: dict[str, pd.DataFrame]
     queues_summary: pd.DataFrame
     kpis: pd.DataFrame
     daily: pd.DataFrame
@@ -179,15 +181,39 @@ def read_run(folder: str | Path) -> RunTables:
     verify_checksums(folder)
     scenario = load_scenario(folder / "scenario.toml")
     zone = scenario.timezone
-    categories = {c: "category" for c in ("origin", "mode", "first_crossing", "crossing", "outcome")}
-    # typed, so that a run in which nobody left (no rows) reads as empty numbers, not text
-    categories |= {"replication": "int64", "people": "int64", "wait_h": "float64", "walked": "bool", "bus_id": "int64"}
-    parties = _read_table(folder / "parties.csv", PARTY_COLUMNS, ("departed_at", "arrived_at", "crossed_at"), zone, rows=False,
-                          usecols=lambda c: c in PARTY_COLUMNS, dtype=categories)
+    charts = {}
+    for name, columns in CHART_COLUMNS.items():
+        # typed, so that a run in which nobody left (no rows) reads as empty numbers, not text
+        times = CHART_TIMES.get(name, ())
+        types = {c: "int64" if c in columns[len(CHART_TABLES[name]):] or c == "bin" else str for c in columns if c not in times}
+        charts[name] = _read_table(folder / "charts" / f"{name}.csv", columns, CHART_TIMES.get(name, ()), zone, rows=False,
+                                   dtype=types, keep_default_na=False)
     summary = _read_table(folder / "queues_summary.csv", SUMMARY_COLUMNS, ("time",), zone)
     kpis = _read_table(folder / "kpis.csv", KPI_COLUMNS, (), zone)
     daily = _read_table(folder / "daily.csv", ["crossing", "date", "people_crossed"], (), zone, rows=False, dtype={"date": str})
-    parties["channel"] = np.where(parties["walked"], "foot", parties["mode"])
     replications = int(kpis["replications"].max()) if len(kpis) else scenario.replications
-    return RunTables(scenario, (folder / "scenario.toml").read_text(encoding="utf-8"), parties, summary, kpis, daily,
+    return RunTables(scenario, (folder / "scenario.toml").read_text(encoding="utf-8"), charts, summary, kpis, daily,
                      max(replications, 1))
+
+
+def read_table(folder: str | Path, name: str) -> pd.DataFrame:
+    """One table of a run folder by name (``parties``, ``kpis``, ...), whichever format the run wrote it in.
+
+    Parquet where there is one (``parties``, ``queues``, ``stays``), else
+    CSV; date-times come back time-zone-aware in the scenario's zone either
+    way. Checksums are checked first, as for the report.
+    """
+    folder = Path(folder)
+    verify_checksums(folder)
+    parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+    if parquet.is_file():
+        return pd.read_parquet(parquet)
+    if not csv.is_file():
+        hint = " (the run wrote --tables summary)" if name in LARGE_TABLES else ""
+        raise ReportError(f"{folder}: has no table {name!r}{hint}")
+    zone = load_scenario(folder / "scenario.toml").timezone
+    frame = pd.read_csv(csv)
+    for col in frame.columns:
+        if col.endswith("_at") or col in ("time", "hour", "joined_at", "left_at"):
+            frame[col] = pd.to_datetime(frame[col], format="ISO8601", utc=True).dt.tz_convert(zone)
+    return frame

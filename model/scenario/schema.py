@@ -26,6 +26,7 @@ from .crossings import Crossing
 from .errors import ScenarioError
 from .fields import MAX_LIST, MAX_POINTS, MAX_SEED, Label, LatLon, Real, ScenarioName, Text, Whole
 from .key_figures import KeyFigureRules
+from .needs import Needs
 from .origins import Origin
 from .routes import Route
 from .times import DateTime, local_zone
@@ -62,6 +63,7 @@ class Scenario(_Part):
     walking: Walking = Walking()
     border: list[LatLon] = Field(default_factory=list, max_length=MAX_POINTS, description="[lat, lon] of the state border")
     key_figures: KeyFigureRules = KeyFigureRules()
+    needs: Needs = Field(default_factory=Needs, description="what people waiting need: night window, standards, shares")
 
     @field_validator("timezone")
     @classmethod
@@ -215,6 +217,7 @@ def _check_scenario(s: Scenario) -> None:
             total = sum(shares)
             if abs(total - 1.0) > 1e-6:
                 raise ScenarioError(f"routes (origin {o.name}).share", round(total, 6), "shares of an origin's routes must sum to 1")
+    s.needs.check(list(origins))
 
 
 def _people_in_period(s: Scenario, o: Origin) -> float:

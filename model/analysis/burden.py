@@ -1,0 +1,332 @@
+"""The burden of waiting: who stands in the queue, when, for how long, and through how many nights.
+
+A queue at a border is people, not vehicles: families standing on foot in the
+open or sitting in cars for days. This module turns one replication's stays
+(one row per party per queue it stood in) into what a humanitarian planner
+counts, per crossing and in total:
+
+* people waiting at every local whole hour, on foot and in vehicles;
+* person-hours waiting per local calendar day (on foot, in vehicles) and the
+  most people waiting at once that day;
+* people waiting overnight: everyone waiting at any moment of the night window
+  (``[needs]``, default 22:00-06:00) of the night beginning that evening,
+  counted once per night however long they stayed in it;
+* the longest continuous wait per person (stays that follow each other without
+  a gap, as a car's people who leave it and join the walkers' queue, are one
+  wait; driving on to another crossing ends it), and how many people waited
+  through one, two, three or more nights;
+* people who crossed that day, and people in reception centres at night
+  (those who crossed, times their origin's ``reception_share``, for
+  ``reception_stay_days``);
+* expected children, elderly people and people with disabilities among those
+  waiting overnight, from the origins' shares (expected values, not draws).
+
+A wait still going on at the end of the run is counted to the end (its length
+is then a lower bound). Everything here is per replication, in minutes from
+the start, and runs in the worker that ran the replication;
+:func:`summarise_burden` combines replications into means with 95% intervals.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from ..scenario import Scenario
+from ..scenario.needs import VULNERABILITY
+from .key_figures import value_at
+from .student_t import t_quantile
+
+__all__ = ["ReplicationBurden", "replication_burden", "summarise_burden", "summarise_columns", "local_days",
+           "night_windows", "hour_marks", "weighted_quantile", "DAILY_COLUMNS", "RUN_COLUMNS", "HOURLY_COLUMNS",
+           "WHOLE_RUN", "ALL"]
+
+#: The ``period`` of the rows that cover the whole run.
+WHOLE_RUN = "whole run"
+#: The ``crossing`` of the rows for all crossings together.
+ALL = "all"
+#: Figures per crossing and local date (the night is the one beginning that evening).
+DAILY_COLUMNS = [
+    "person_hours_waiting_h", "person_hours_on_foot_h", "person_hours_in_vehicles_h",
+    "people_waiting_peak", "people_waiting_peak_on_foot",
+    "people_waiting_overnight", "people_waiting_overnight_on_foot",
+    "people_crossed", "people_in_reception_overnight",
+]
+#: Figures per crossing over the whole run.
+RUN_COLUMNS = [
+    "people_queued", "longest_wait_p50_h", "longest_wait_p90_h", "longest_wait_p95_h", "longest_wait_max_h",
+    "people_waiting_1_night_or_more", "people_waiting_2_nights_or_more", "people_waiting_3_nights_or_more",
+]
+#: People waiting at each local whole hour.
+HOURLY_COLUMNS = ["people_waiting", "people_waiting_on_foot", "people_waiting_in_vehicles"]
+
+
+@dataclass
+class ReplicationBurden:
+    """One replication's burden tables (times in minutes from the start)."""
+
+    hourly: pd.DataFrame  # replication, crossing, time, HOURLY_COLUMNS
+    daily: pd.DataFrame  # replication, crossing, date, DAILY_COLUMNS (+ <group>_waiting_overnight)
+    run: pd.DataFrame  # replication, crossing, RUN_COLUMNS
+
+
+# --- the local clock ----------------------------------------------------------------------------
+
+
+def _at(scenario: Scenario, day, hours: float) -> float:
+    """Minutes from the start to ``hours`` after local midnight of ``day``."""
+    local = datetime(day.year, day.month, day.day) + timedelta(hours=hours)
+    return scenario.minutes(local.replace(tzinfo=scenario.zone))
+
+
+def _dates(scenario: Scenario, before: int = 0) -> list:
+    first = scenario.at(0).date() - timedelta(days=before)
+    last = scenario.at(scenario.horizon_min - 1e-6).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def local_days(scenario: Scenario) -> list[tuple[str, float, float]]:
+    """(date, from, to) of every local calendar day of the run, in minutes, clipped to the run."""
+    h = scenario.horizon_min
+    return [(d.isoformat(), max(0.0, _at(scenario, d, 0)), min(h, _at(scenario, d + timedelta(days=1), 0)))
+            for d in _dates(scenario)]
+
+
+def night_windows(scenario: Scenario) -> list[tuple[str, float, float]]:
+    """(date, from, to) of every night window that overlaps the run, named by the date of its evening, clipped.
+
+    A window that does not pass midnight (e.g. 00:00-05:00) belongs to its own date.
+    """
+    n, h = scenario.needs, scenario.horizon_min
+    spans = n.night_ends_hour <= n.night_starts_hour
+    out = []
+    for d in _dates(scenario, before=1 if spans else 0):
+        a = _at(scenario, d, n.night_starts_hour)
+        b = _at(scenario, d + timedelta(days=1) if spans else d, n.night_ends_hour)
+        if min(b, h) > max(a, 0.0):
+            out.append((d.isoformat(), max(a, 0.0), min(b, h)))
+    return out
+
+
+def hour_marks(scenario: Scenario) -> np.ndarray:
+    """Minutes of every local whole hour inside the run."""
+    marks = [_at(scenario, d, hour) for d in _dates(scenario) for hour in range(24)]
+    return np.array(sorted({m for m in marks if 0 <= m < scenario.horizon_min}), dtype=float)
+
+
+# --- step functions of people waiting -------------------------------------------------------------
+
+
+def _step(joined: np.ndarray, left: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """People waiting as a right-continuous step function (times, values) of stays [joined, left)."""
+    times = np.concatenate([joined, left])
+    if not len(times):
+        return np.zeros(1), np.zeros(1)
+    change = np.concatenate([people, -people]).astype(float)
+    t, inverse = np.unique(times, return_inverse=True)
+    delta = np.zeros(len(t))
+    np.add.at(delta, inverse, change)
+    return t, np.round(np.cumsum(delta), 9)
+
+
+def _area(t: np.ndarray, v: np.ndarray, a: float, b: float) -> float:
+    """Integral of the step function over [a, b)."""
+    edges = np.clip(np.append(t, np.inf), a, b)
+    return float(np.sum(v * np.diff(edges)))
+
+
+def _peak(t: np.ndarray, v: np.ndarray, a: float, b: float) -> float:
+    """Largest value of the step function on [a, b)."""
+    inside = v[(t > a) & (t < b)]
+    return float(max(value_at(t, v, a), inside.max() if len(inside) else 0.0))
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of ``values`` each counted ``weights`` times: the smallest value with at least a share
+    ``q`` of the weight at or below it (numpy's 'inverted_cdf' on the repeated values). NaN if no weight."""
+    keep = weights > 0
+    values, weights = values[keep], weights[keep]
+    if not len(values):
+        return math.nan
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cum, q * cum[-1] - 1e-9 * cum[-1], side="left")])
+
+
+# --- one replication ----------------------------------------------------------------------------
+
+
+def _stay_table(scenario: Scenario, parties: pd.DataFrame, stays: pd.DataFrame) -> pd.DataFrame:
+    """The stays with the people and origin of the party (a bus: its riders), still waiting ones to the end."""
+    if stays.empty:
+        return pd.DataFrame({"key": np.array([], dtype=np.int64), "crossing": [], "foot": np.array([], dtype=bool),
+                             "joined": [], "left": [], "people": [], "origin": []})
+    by_id = parties.set_index("party_id")[["people", "origin"]]
+    riders = parties[parties["bus_id"] >= 0]
+    by_bus = riders.groupby("bus_id").agg(people=("people", "sum"), origin=("origin", "first"))
+    by_bus.index = -1 - by_bus.index.to_numpy()  # a bus's party id
+    who = pd.concat([by_id, by_bus]).reindex(stays["party_id"].to_numpy())
+    return pd.DataFrame({
+        "key": stays["party_id"].to_numpy(dtype=np.int64),
+        "crossing": stays["crossing"].to_numpy(dtype=object),
+        "foot": (stays["channel"] == "foot").to_numpy(),
+        "joined": stays["joined_at"].to_numpy(dtype=float),
+        "left": np.nan_to_num(stays["left_at"].to_numpy(dtype=float), nan=scenario.horizon_min),
+        "people": who["people"].fillna(0).to_numpy(dtype=float),
+        "origin": who["origin"].to_numpy(dtype=object),
+    })
+
+
+def _episodes(s: pd.DataFrame) -> pd.DataFrame:
+    """Continuous waits: a party's stays that follow each other with no gap, merged; crossing of the last stay."""
+    s = s.sort_values(["key", "joined", "left"], kind="stable")
+    key, joined, left = s["key"].to_numpy(), s["joined"].to_numpy(), s["left"].to_numpy()
+    new = np.ones(len(s), dtype=bool)
+    new[1:] = (key[1:] != key[:-1]) | (joined[1:] > left[:-1] + 1e-9)
+    episode = np.cumsum(new)
+    e = s.assign(episode=episode).groupby("episode", sort=True).agg(
+        key=("key", "first"), crossing=("crossing", "last"), people=("people", "first"),
+        start=("joined", "min"), end=("left", "max"))
+    e["hours"] = (e["end"] - e["start"]) / 60.0
+    return e
+
+
+def _overnight(s: pd.DataFrame, a: float, b: float) -> pd.DataFrame:
+    """The stays that overlap [a, b) for some time."""
+    return s[np.maximum(s["joined"].to_numpy(), a) < np.minimum(s["left"].to_numpy(), b)]
+
+
+def _people(rows: pd.DataFrame, by: list[str]) -> pd.Series:
+    """People of the distinct parties in ``rows``, per ``by`` (a party in two rows counts once)."""
+    return rows.drop_duplicates([*by, "key"]).groupby(by, sort=False)["people"].sum()
+
+
+def _shares(scenario: Scenario, field: str) -> dict[str, float]:
+    return {o.name: (getattr(scenario.needs.profile(o.name), field) or 0.0) for o in scenario.origins}
+
+
+def replication_burden(scenario: Scenario, parties: pd.DataFrame, stays: pd.DataFrame) -> ReplicationBurden:
+    """The burden tables of one replication from its party and stay tables (times in minutes)."""
+    rep = int(parties["replication"].iloc[0]) if len(parties) else int(stays["replication"].iloc[0]) if len(stays) else 0
+    s = _stay_table(scenario, parties, stays)
+    names = [c.name for c in scenario.crossings]
+    groups = {c: s[s["crossing"] == c] for c in names} | {ALL: s}
+    days, nights, marks = local_days(scenario), night_windows(scenario), hour_marks(scenario)
+    vulnerable = [g for g in VULNERABILITY if scenario.needs.given(f"{g}_share")]
+
+    hourly, daily, run = [], [], []
+    night_rows = {d: _overnight(s, a, b) for d, a, b in nights}
+    crossed = parties[parties["outcome"] == "crossed"]
+    reception = crossed["origin"].map(_shares(scenario, "reception_share")).fillna(0.0).to_numpy(dtype=float)
+    stay_days = crossed["origin"].map(_shares(scenario, "reception_stay_days")).fillna(0.0).to_numpy(dtype=float)
+    for c, g in groups.items():
+        foot = g["foot"].to_numpy()
+        steps = {k: _step(g["joined"].to_numpy()[m], g["left"].to_numpy()[m], g["people"].to_numpy()[m])
+                 for k, m in (("all", np.ones(len(g), dtype=bool)), ("foot", foot), ("vehicles", ~foot))}
+        at = {k: value_at(*steps[k], marks) for k in steps}
+        hourly.append(pd.DataFrame({"replication": rep, "crossing": c, "time": marks, "people_waiting": at["all"],
+                                    "people_waiting_on_foot": at["foot"], "people_waiting_in_vehicles": at["vehicles"]}))
+        here = np.ones(len(crossed), dtype=bool) if c == ALL else (crossed["crossing"] == c).to_numpy()
+        t_crossed = crossed["crossed_at"].to_numpy(dtype=float)[here]
+        crossers = crossed["people"].to_numpy(dtype=float)[here]
+        by_date = {d: {} for d, _, _ in days} | {d: {} for d, _, _ in nights}
+        for d, a, b in days:
+            by_date[d].update({
+                "person_hours_waiting_h": _area(*steps["all"], a, b) / 60.0,
+                "person_hours_on_foot_h": _area(*steps["foot"], a, b) / 60.0,
+                "person_hours_in_vehicles_h": _area(*steps["vehicles"], a, b) / 60.0,
+                "people_waiting_peak": _peak(*steps["all"], a, b),
+                "people_waiting_peak_on_foot": _peak(*steps["foot"], a, b),
+                "people_crossed": float(crossers[(t_crossed >= a) & (t_crossed < b)].sum()),
+            })
+        night_keys = []
+        for d, a, b in nights:
+            rows = night_rows[d] if c == ALL else night_rows[d][night_rows[d]["crossing"] == c]
+            people = rows.drop_duplicates("key")
+            night_keys.append(people["key"].to_numpy(dtype=np.int64))
+            by_origin = _people(rows, ["origin"])
+            by_date[d].update({
+                "people_waiting_overnight": float(people["people"].sum()),
+                "people_waiting_overnight_on_foot": float(rows[rows["foot"]].drop_duplicates("key")["people"].sum()),
+                "people_in_reception_overnight": float(np.sum((crossers * reception[here])[
+                    (t_crossed < b) & (t_crossed + stay_days[here] * 1440.0 > a)])),
+                **{f"{v}_waiting_overnight": float(sum(n * _shares(scenario, f"{v}_share").get(o, 0.0)
+                                                       for o, n in by_origin.items())) for v in vulnerable},
+            })
+        for d in sorted(by_date):
+            daily.append({"replication": rep, "crossing": c, "date": d, **by_date[d]})
+        e = _episodes(g)
+        longest = e.groupby("key", sort=True).agg(hours=("hours", "max"), people=("people", "first"))
+        hours, weight = longest["hours"].to_numpy(), longest["people"].to_numpy()
+        people_of = g.drop_duplicates("key").set_index("key")["people"]
+        counts = pd.Series(np.concatenate([np.zeros(0, dtype=np.int64), *night_keys])).value_counts()
+        counted = people_of.reindex(counts.index).fillna(0.0).to_numpy()
+        run.append({
+            "replication": rep, "crossing": c, "people_queued": float(weight.sum()),
+            **{f"longest_wait_p{q}_h": weighted_quantile(hours, weight, q / 100) for q in (50, 90, 95)},
+            "longest_wait_max_h": float(hours[weight > 0].max()) if (weight > 0).any() else math.nan,
+            **{f"people_waiting_{k}_night{'s' if k > 1 else ''}_or_more": float(counted[counts.to_numpy() >= k].sum())
+               for k in (1, 2, 3)},
+        })
+    daily_frame = pd.DataFrame(daily)
+    for col in DAILY_COLUMNS:  # a date outside the run (an evening before the start) or a night after it: nothing
+        daily_frame[col] = daily_frame[col].fillna(0.0) if col in daily_frame else 0.0
+    return ReplicationBurden(pd.concat(hourly, ignore_index=True), daily_frame, pd.DataFrame(run))
+
+
+# --- across replications ------------------------------------------------------------------------
+
+
+def summarise_columns(frame: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFrame:
+    """Mean and 95% t-interval across replications of each of ``columns``, per ``by``: columns COL,
+    COL_ci95_low, COL_ci95_high (one replication: no interval), as :func:`model.analysis.key_figures.mean_ci`
+    gives them (missing values left out), for all groups at once."""
+    g = frame.groupby(by, sort=False)[columns]
+    mean, sd, n = g.mean(), g.std(ddof=1), g.count()
+    t = n.map(lambda k: t_quantile(0.975, k - 1) if k > 1 else math.nan)
+    half = t * sd / np.sqrt(n)
+    parts = {}
+    for col in columns:
+        parts[col] = mean[col]
+        parts[f"{col}_ci95_low"] = mean[col] - half[col]
+        parts[f"{col}_ci95_high"] = mean[col] + half[col]
+    return pd.DataFrame(parts).reset_index()
+
+
+def _whole_run(daily: pd.DataFrame, run: pd.DataFrame) -> pd.DataFrame:
+    """Per replication and crossing, the daily figures over the whole run next to the run figures."""
+    g = daily.groupby(["replication", "crossing"], sort=False)
+    total = g[[c for c in DAILY_COLUMNS if c.startswith("person_hours") or c == "people_crossed"]].sum()
+    peaks = g[["people_waiting_peak", "people_waiting_peak_on_foot", "people_in_reception_overnight"]].max()
+    return run.merge(pd.concat([total, peaks], axis=1).reset_index(), on=["replication", "crossing"], how="left")
+
+
+def summarise_burden(scenario: Scenario, parts: list[ReplicationBurden]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(burden, burden_hourly, daily by replication): the replications combined.
+
+    ``burden``: a row per crossing (and ``all``) per date, then a ``whole run``
+    row (person-hours and people crossed summed; peaks and reception the largest
+    day; the run figures); mean and 95% interval of each figure. ``burden_hourly``:
+    people waiting at each local whole hour with intervals, ``night`` marking the
+    hours inside the night window. Times stay in minutes here.
+    """
+    daily = pd.concat([p.daily for p in parts], ignore_index=True)
+    run = pd.concat([p.run for p in parts], ignore_index=True)
+    hourly = pd.concat([p.hourly for p in parts], ignore_index=True)
+    extra = [c for c in daily.columns if c.endswith("_waiting_overnight") and c not in DAILY_COLUMNS]
+    per_day = summarise_columns(daily, ["crossing", "date"], DAILY_COLUMNS + extra).rename(columns={"date": "period"})
+    whole = summarise_columns(_whole_run(daily, run), ["crossing"], [
+        c for c in DAILY_COLUMNS + RUN_COLUMNS if c not in ("people_waiting_overnight", "people_waiting_overnight_on_foot")])
+    whole.insert(1, "period", WHOLE_RUN)
+    burden = pd.concat([per_day, whole], ignore_index=True)
+    order = {c: i for i, c in enumerate([c.name for c in scenario.crossings] + [ALL])}
+    burden = burden.sort_values("crossing", key=lambda x: x.map(order), kind="stable").reset_index(drop=True)
+    by_hour = summarise_columns(hourly, ["crossing", "time"], HOURLY_COLUMNS)
+    nights = night_windows(scenario)
+    t = by_hour["time"].to_numpy()
+    by_hour.insert(2, "night", np.any([(t >= a) & (t < b) for _, a, b in nights], axis=0) if nights else False)
+    return burden, by_hour, daily

@@ -1,0 +1,106 @@
+"""The people-in-the-queue outputs of a run: burden.csv, needs.csv, the report section and brief.html at A4.
+
+A small scenario with an overnight queue is run through the real command
+line; the brief must be one A4 page in Chromium (printed to PDF) and fit an
+A4-wide screen without sideways scrolling.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import tomli_w
+from conftest import ROOT, TINY
+
+from model.report.brief import build_brief
+from model.scenario import merge_scenarios
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+A4 = {"width": 794, "height": 1123}
+
+#: Two crossings, cars queued at dusk at one of them: people wait through the night.
+OVERNIGHT = merge_scenarios(dict(TINY), {
+    "start": "2024-01-01T18:00:00+00:00", "end": "2024-01-02T18:00:00+00:00", "replications": 3,
+    "origins": [{"name": "A", "people": 60, "departures": [{"at": "2024-01-01T18:00:00+00:00", "people_per_h": 1},
+                                                          {"at": "2024-01-02T06:00:00+00:00", "people_per_h": 1}]}],
+    "crossings": [{"name": "X", "car": {"booths": 1, "service": {"per_vehicle_min": 20.0, "dist": "exponential"}},
+                   "initial_queue": {"origin": "A", "car": 30}}],
+    "needs": {"people": {"reception_share": 0.2, "reception_stay_days": 2.0},
+              "items": [{"name": "hot_drinks", "unit": "n", "label": "hot drinks", "quantity": 1,
+                         "basis": "people_overnight", "round_up": True, "source": "assumption"}]},
+})
+
+
+def _run(tmp_path: Path, *options: str) -> Path:
+    path = tmp_path / "overnight.toml"
+    path.write_text(tomli_w.dumps(OVERNIGHT), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "model", "run", str(path), "--out", str(tmp_path / "out"), "--quiet",
+                           "--workers", "1", *options], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return _run(tmp_path_factory.mktemp("brief"))
+
+
+def test_run_writes_burden_needs_and_brief(folder):
+    for name in ("burden.csv", "burden_hourly.csv", "needs.csv", "one_more_booth.csv", "brief.html"):
+        assert (folder / name).is_file(), name
+    needs = pd.read_csv(folder / "needs.csv")
+    assert {"water_survival_l", "water_basic_l", "food_kcal", "toilets_n", "covered_space_m2", "reception_beds_n",
+            "hot_drinks_n", "hot_drinks_n_ci95_low"} <= set(needs.columns)
+    burden = pd.read_csv(folder / "burden.csv")
+    whole = burden[(burden["crossing"] == "all") & (burden["period"] == "whole run")].iloc[0]
+    assert whole["people_waiting_1_night_or_more"] >= 20  # 30 cars queued at 18:00, one booth, 20 min each
+    # hot drinks: one per person waiting that night, whole units, summed over nights
+    n = needs.set_index(["crossing", "period"])
+    assert n.loc[("X", "2024-01-01"), "hot_drinks_n"] >= n.loc[("X", "2024-01-01"), "people_waiting_overnight"]
+    booth = pd.read_csv(folder / "one_more_booth.csv").set_index("figure")
+    assert booth["booth_crossing"].iloc[0] == "X" and booth["booth_channel"].iloc[0] == "car"
+    assert booth.loc["person_days_waiting", "difference"] < 0  # a second booth shortens the queue in every run
+
+
+def test_brief_and_report_say_what_matters(folder):
+    text = (folder / "brief.html").read_text(encoding="utf-8")
+    for words in ("The queue peaks at X", "at least one night", "Needs on the worst day", "What one more booth changes",
+                  "hot drinks", "Sphere Handbook 2018", "<svg"):
+        assert words in text, words
+    assert "<script" not in text and "http" not in text.replace("http-equiv", "")  # prints as shown, opens offline
+    assert build_brief(folder) == text  # a pure function of the folder's files
+    report = (folder / "report.html").read_text(encoding="utf-8")
+    assert '<section id="people"><h2>People in the queue</h2>' in report
+    assert "Nights in the queue" in report and "Needs at X" in report
+
+
+def test_brief_off_skips_the_paired_run(tmp_path):
+    run = _run(tmp_path, "--brief", "off")
+    assert not (run / "brief.html").exists() and not (run / "one_more_booth.csv").exists()
+    assert (run / "needs.csv").is_file()  # the tables cost little and are always written
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_brief_is_one_a4_page_in_chromium(folder, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed; the brief is not checked in a browser")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=A4)
+            page.goto((folder / "brief.html").resolve().as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+            page.screenshot(path=str(tmp_path / "brief.png"), full_page=True)
+            page.emulate_media(media="print")
+            pdf = page.pdf(format="A4", print_background=True)
+        finally:
+            browser.close()
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert pages == 1, f"brief.html prints on {pages} A4 pages"
