@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-from-lock
 SCENARIO ?= params/kharkiv_2022.toml
 ARGS   ?=
 
-.PHONY: run test bench venv lock clean-venv
+.PHONY: run test bench app venv lock clean-venv
 
 run: $(STAMP)
 	$(PY) -m model run $(SCENARIO) $(ARGS)
@@ -21,6 +21,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py
+
+# The what-if page on http://127.0.0.1:8050/ (PORT=N for another port); Ctrl-C stops it.
+PORT ?= 8050
+app: $(STAMP)
+	$(PY) -m model app $(SCENARIO) --port $(PORT) $(ARGS)
 
 venv: $(STAMP)
 

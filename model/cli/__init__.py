@@ -1,7 +1,8 @@
 """The command line: ``python -m model run [SCENARIO] [--seed N] [--set key=value ...] [--out DIR]``.
 
-The top layer: it may import every other layer (report, experiments,
-analysis, scenario) and holds no model logic; it parses arguments, calls the
+The top layer: it may import every other layer (app, report, experiments,
+analysis, scenario; the app only inside its command, so the rest runs
+without Dash) and holds no model logic; it parses arguments, calls the
 model and prints. Here are the command table, the parser and the one place
 where errors become exit codes: every bad input (a scenario file, an
 override, an argument) ends with one line on stderr and exit code 2, and no
@@ -10,8 +11,8 @@ command cleanly with one line and exit code 130 or 143 (128 + the signal
 number, as shells report it): the signal raises :class:`Interrupted` in the
 main thread, so the worker processes are stopped and the temporary run folder
 removed on the way out. A failed validation exits with 1. The commands are in
-:mod:`.run` (run, report, validate) and :mod:`.studies` (sweep, compare,
-sensitivity, capacity); what they share is in :mod:`.options`.
+:mod:`.run` (run, report, validate), :mod:`.studies` (sweep, compare,
+sensitivity, capacity) and :mod:`.app` (the what-if page); what they share is in :mod:`.options`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Callable
 
 from ..experiments import ExecutorError
 from ..scenario import ScenarioError
+from .app import add_app_options, cmd_app
 from .options import (
     DEFAULT_SCENARIO,
     EXIT_BAD_INPUT,
@@ -103,6 +105,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "capacity": ("find the fewest booths keeping a queue figure under a limit", add_capacity_options, cmd_capacity),
     "validate": ("check the engine against queueing theory and a scenario against its reported facts", add_validate_options, cmd_validate),
     "report": ("rebuild a run folder's report.html from its tables", add_report_options, cmd_report),
+    "app": ("serve the what-if page on 127.0.0.1: change booths, departures, closures and see the queues (needs Dash)",
+            add_app_options, cmd_app),
 }
 
 
