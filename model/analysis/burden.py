@@ -170,14 +170,14 @@ def _stay_table(scenario: Scenario, parties: pd.DataFrame, stays: pd.DataFrame) 
     by_bus = riders.groupby("bus_id").agg(people=("people", "sum"), origin=("origin", "first"))
     by_bus.index = -1 - by_bus.index.to_numpy()  # a bus's party id
     who = pd.concat([by_id, by_bus]).reindex(stays["party_id"].to_numpy())
-    return pd.DataFrame({
+    return pd.DataFrame({  # text kept as ``object``: pandas' string type would cost more than all the rest
         "key": stays["party_id"].to_numpy(dtype=np.int64),
-        "crossing": stays["crossing"].to_numpy(dtype=object),
+        "crossing": pd.Series(stays["crossing"].to_numpy(dtype=object), dtype=object),
         "foot": (stays["channel"] == "foot").to_numpy(),
         "joined": stays["joined_at"].to_numpy(dtype=float),
         "left": np.nan_to_num(stays["left_at"].to_numpy(dtype=float), nan=scenario.horizon_min),
         "people": who["people"].fillna(0).to_numpy(dtype=float),
-        "origin": who["origin"].to_numpy(dtype=object),
+        "origin": pd.Series(who["origin"].to_numpy(dtype=object), dtype=object),
     })
 
 
@@ -214,7 +214,8 @@ def replication_burden(scenario: Scenario, parties: pd.DataFrame, stays: pd.Data
     rep = int(parties["replication"].iloc[0]) if len(parties) else int(stays["replication"].iloc[0]) if len(stays) else 0
     s = _stay_table(scenario, parties, stays)
     names = [c.name for c in scenario.crossings]
-    groups = {c: s[s["crossing"] == c] for c in names} | {ALL: s}
+    by_crossing = dict(iter(s.groupby("crossing", sort=False)))
+    groups = {c: by_crossing.get(c, s.iloc[0:0]) for c in names} | {ALL: s}
     days, nights, marks = local_days(scenario), night_windows(scenario), hour_marks(scenario)
     vulnerable = [g for g in VULNERABILITY if scenario.needs.given(f"{g}_share")]
 
