@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,24 @@ def tiny_scenario(**changes):
 @pytest.fixture
 def tiny():
     return tiny_scenario
+
+
+#: The browser the page tests draw in: Debian's chromium, headless (.ci/run installs it).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for a module's page tests: skipped where it is not installed, a failure in CI."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{CHROMIUM} is missing in CI; .ci/run installs Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); the page is not checked in a browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

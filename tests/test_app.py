@@ -9,7 +9,6 @@ The browser test drives Debian's ``chromium`` through Playwright's ``executable_
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -34,9 +33,6 @@ from model.scenario.fields import MAX_BOOTHS
 
 DEFAULT = PARAMS / "kharkiv_2022.toml"
 PYTHON = ROOT / ".venv" / "bin" / "python"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BOOTHS = "crossings.Logachevka.car.booths"
 
 
@@ -211,18 +207,6 @@ def test_stopping_the_app_leaves_no_process_behind(sig, tmp_path):
 # --- in a real browser ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{CHROMIUM} is missing in CI; .ci/run installs Debian's chromium package")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); the app is not checked in a browser")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 CURRENT_LINE = """name => {

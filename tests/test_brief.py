@@ -19,8 +19,6 @@ from conftest import ROOT, TINY
 from model.report.brief import build_brief
 from model.scenario import merge_scenarios
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 A4 = {"width": 794, "height": 1123}
 
 #: Two crossings, cars queued at dusk at one of them: people wait through the night.
@@ -87,20 +85,15 @@ def test_brief_off_skips_the_paired_run(tmp_path):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_brief_is_one_a4_page_in_chromium(folder, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed; the brief is not checked in a browser")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport=A4)
-            page.goto((folder / "brief.html").resolve().as_uri())
-            assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
-            page.screenshot(path=str(tmp_path / "brief.png"), full_page=True)
-            page.emulate_media(media="print")
-            pdf = page.pdf(format="A4", print_background=True)
-        finally:
-            browser.close()
+def test_brief_is_one_a4_page_in_chromium(folder, tmp_path, browser):
+    page = browser.new_page(viewport=A4)
+    try:
+        page.goto((folder / "brief.html").resolve().as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        page.screenshot(path=str(tmp_path / "brief.png"), full_page=True)
+        page.emulate_media(media="print")
+        pdf = page.pdf(format="A4", print_background=True)
+    finally:
+        page.close()
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert pages == 1, f"brief.html prints on {pages} A4 pages"

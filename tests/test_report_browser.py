@@ -8,7 +8,6 @@ skipped, except in CI (``CI=true``), where that is a failure.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -24,9 +23,6 @@ except ImportError:  # the fixtures skip without a browser
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 REVIEW_COPY = Path("/tmp/report.png")
 PHONE = {"width": 390, "height": 844}
 #: An A4 sheet at 96 px per inch; the page's print style keeps 12 mm margins.
@@ -62,18 +58,6 @@ DRAWN_MARKS = """() => [...document.querySelectorAll('.plotly-graph-div')].map(d
 }))"""
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{CHROMIUM} is missing in CI; .ci/run installs Debian's chromium package")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); the report is not checked in a browser")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
