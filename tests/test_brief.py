@@ -97,3 +97,16 @@ def test_brief_is_one_a4_page_in_chromium(folder, tmp_path, browser):
         page.close()
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert pages == 1, f"brief.html prints on {pages} A4 pages"
+
+
+def test_report_command_rebuilds_the_brief_byte_for_byte(folder, tmp_path):
+    """``model report`` rebuilds brief.html with report.html, from the folder's files alone; checksums still hold."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    (copy / "brief.html").write_text("stale", encoding="utf-8")  # the brief is rebuilt, so it is not checksummed
+    done = subprocess.run([sys.executable, "-m", "model", "report", str(copy)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [str(copy / "brief.html"), str(copy / "report.html")]
+    assert (copy / "brief.html").read_bytes() == (folder / "brief.html").read_bytes()

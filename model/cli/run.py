@@ -292,19 +292,25 @@ def add_report_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_report(args) -> int:
-    """Rebuild a run folder's report.html from the tables in it, checked against the manifest's checksums.
+    """Rebuild a run folder's report.html (and brief.html, if it has one) from its tables, checked against the manifest.
 
     A folder without checksums (older runs, or tables copied without their
     manifest) is still reported, with a warning that its tables were not checked.
     """
     try:
         path = write_report(args.folder)
+        # the brief, where the run made one (its paired run's figures are in one_more_booth.csv)
+        brief = write_brief(args.folder, replace=True) if (Path(args.folder) / "brief.html").is_file() else None
         checked = manifest_checksums(args.folder) is not None
+    except RunFolderError as err:
+        raise UsageError(str(err)) from None
     except ReportError as err:
         raise UsageError(str(err)) from None
     if not checked:
         what = "manifest.json has no checksums" if (Path(args.folder) / "manifest.json").exists() else "has no manifest.json"
         print(f"warning: {args.folder}: {what} (a run from before checksums were recorded, or copied without them): "
               "its tables were read unchecked", file=sys.stderr)
+    if brief is not None:
+        print(brief)
     print(path)
     return 0

@@ -21,7 +21,7 @@ from ..analysis.burden import ALL, WHOLE_RUN
 from ..analysis.needs import PEAK_DAY
 from ..experiments.one_more_booth import BoothEffect
 from .queue_people import QueuePeople, figure_text, read_queue_people
-from .run_folder import create_text, write_table
+from .run_folder import create_text, replace_text, write_table
 from .style import MODE_LABEL, crossing_colours
 
 __all__ = ["write_booth_effect", "build_brief", "write_brief", "worst_day", "BOOTH_FILE"]
@@ -257,11 +257,14 @@ waiting at once (covered space for those on foot; people in vehicles have a roof
 """  # noqa: E501 (the page's HTML)
 
 
-def write_brief(folder: str | Path) -> Path | None:
-    """Write ``brief.html`` into a run folder from its files; its path, or None if the folder has no burden tables."""
+def write_brief(folder: str | Path, replace: bool = False) -> Path | None:
+    """Write ``brief.html`` into a run folder from its files; its path, or None if the folder has no burden tables.
+
+    ``replace``: rebuild an existing brief (``model report``), atomically as the report is.
+    """
     text = build_brief(folder)
     if text is None:
         return None
     path = Path(folder) / "brief.html"
-    create_text(path, text)
+    (replace_text if replace else create_text)(path, text)
     return path

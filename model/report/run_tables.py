@@ -43,7 +43,7 @@ KPI_COLUMNS = ["crossing", "kpi", "unit", "n", "mean", "sd", "ci95_low", "ci95_h
 
 
 #: Files a manifest lists but :func:`verify_checksums` does not check: the report command rebuilds them.
-UNCHECKED_FILES = ("report.html",)
+UNCHECKED_FILES = ("report.html", "brief.html")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
