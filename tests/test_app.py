@@ -211,6 +211,7 @@ def test_stopping_the_app_leaves_no_process_behind(sig, tmp_path):
 
 CURRENT_LINE = """name => {
     const gd = document.querySelector('#chart .js-plotly-plot');
+    if (!gd || !gd.data) { return null; }  // between two drawings of the chart
     const t = gd.data.find(t => t.name === name);
     return t ? Array.from(t.y) : null; }"""
 FIGURE = """([crossing, kpi, column]) => {
@@ -226,7 +227,7 @@ def settled_line(page, name: str) -> list[float]:
     last = None
     for _ in range(40):
         now = page.evaluate(CURRENT_LINE, name)
-        if now == last:
+        if now is not None and now == last:
             return now
         last = now
         page.wait_for_timeout(400)

@@ -10,7 +10,7 @@ replication ran lets worker processes share that work too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -25,7 +25,7 @@ from .key_figures import (
     replication_kpis,
 )
 
-__all__ = ["ReplicationResult", "summarise_replication", "table"]
+__all__ = ["ReplicationResult", "summarise_replication", "completed", "table"]
 
 
 def table(replication: int, columns: dict, names: list[str]) -> pd.DataFrame:
@@ -52,8 +52,13 @@ class ReplicationResult:
     burden: ReplicationBurden | None = None  # who waited when, for the needs (model.analysis.burden)
 
 
-def summarise_replication(scenario: Scenario, records: RunRecords) -> ReplicationResult:
-    """The tables of ``records`` with this replication's key figures and grid."""
+def summarise_replication(scenario: Scenario, records: RunRecords, extras: bool = True) -> ReplicationResult:
+    """The tables of ``records`` with this replication's key figures and grid.
+
+    ``extras``: also the tables only a run folder and its report need (:func:`completed`); a caller that
+    shows only key figures and queues (the what-if page) leaves them out, and :func:`completed` adds them
+    later if that replication is written after all.
+    """
     r = records.replication
     parties = table(r, records.parties, PARTY_COLUMNS)
     queues = table(r, records.queues, QUEUE_COLUMNS)
@@ -61,6 +66,13 @@ def summarise_replication(scenario: Scenario, records: RunRecords) -> Replicatio
     series = crossing_series_by_replication(scenario, queues)
     kpis = replication_kpis(scenario, parties, queues, series)
     grid = queues_on_grid(scenario, queues, series=series)
-    return ReplicationResult(r, parties, queues, stays, kpis, grid, charts=chart_tables(scenario, parties),
-                             daily=daily_crossings(scenario, parties),
-                             burden=replication_burden(scenario, parties, stays))
+    result = ReplicationResult(r, parties, queues, stays, kpis, grid)
+    return completed(scenario, result) if extras else result
+
+
+def completed(scenario: Scenario, result: ReplicationResult) -> ReplicationResult:
+    """``result`` with the chart tables, daily crossings and burden a run folder needs, computed if missing."""
+    if result.daily is not None:
+        return result
+    return replace(result, charts=chart_tables(scenario, result.parties), daily=daily_crossings(scenario, result.parties),
+                   burden=replication_burden(scenario, result.parties, result.stays))

@@ -18,7 +18,7 @@ from ..scenario import Scenario
 from .chart_tables import CHART_TIMES, combine_chart_tables
 from .key_figures import TIME_KPIS, summarise_grid, summarise_kpis
 from .needs import queue_needs
-from .replication import ReplicationResult
+from .replication import ReplicationResult, completed
 
 __all__ = ["Results", "build_results", "summarise_with_dates", "to_datetimes", "iso_strings"]
 
@@ -95,7 +95,7 @@ def summarise_with_dates(scenario: Scenario, per_rep: pd.DataFrame) -> pd.DataFr
 
 def build_results(scenario: Scenario, records: list[ReplicationResult]) -> Results:
     """Join the replications (in replication order) and compute every table."""
-    records = sorted(records, key=lambda r: r.replication)
+    records = sorted((completed(scenario, r) for r in records), key=lambda r: r.replication)
     parties_min = pd.concat([r.parties for r in records], ignore_index=True)
     queues_min = pd.concat([r.queues for r in records], ignore_index=True)
     stays = pd.concat([r.stays for r in records], ignore_index=True)

@@ -97,7 +97,7 @@ class Runs:
         if not future.set_running_or_notify_cancel():  # cancelled already: the page moved on
             return
         try:  # a running future cannot be cancelled any more; its result is discarded if the runs are
-            future.set_result(run_replication(self.scenario, 0))
+            future.set_result(run_replication(self.scenario, 0, extras=False))  # the page shows no chart tables
         except Exception as err:  # noqa: BLE001 - shown on the page, never a crashed server
             future.set_exception(err)
 
@@ -108,7 +108,7 @@ class Runs:
                 return
             missing = [r for r in range(n) if r not in self._results and r not in self._futures]
             for r in missing:
-                future = self._executor.submit(run_replication, self.scenario, r)
+                future = self._executor.submit(run_replication, self.scenario, r, False)
                 self._futures[r] = future
                 future.add_done_callback(lambda f, r=r: self._done(r, f))
 

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from ..analysis import ReplicationResult, mean_ci, summarise_grid, to_datetimes
 from ..report.chart_frames import capacity_events
 from ..report.figures import QUEUE_MEASURES, queue_figure
-from ..report.style import Clock, _rgba, crossing_colours
+from ..report.style import Clock, _rgba, crossing_colours, no_default_template
 from ..scenario import MODES, Scenario
 
 __all__ = ["KEY_FIGURES", "MEASURES", "Side", "side", "loaded_layer", "whatif_figure", "key_figure_rows", "zone_label", "local"]
@@ -120,8 +120,9 @@ def _clock(scenario: Scenario, loaded: Scenario, base: Side) -> Clock:
 def loaded_layer(loaded: Scenario, base: Side, measure: str = "queue_km") -> list[dict]:
     """The loaded scenario's traces: median lines dotted and faint, bands fainter, named "(loaded)"."""
     colours = crossing_colours([c.name for c in loaded.crossings])
-    fig = queue_figure(base.summary, _booths(loaded, base.summary["time"].drop_duplicates()), [], colours, base.replications,
-                       _clock(loaded, loaded, base))
+    with no_default_template():
+        fig = queue_figure(base.summary, _booths(loaded, base.summary["time"].drop_duplicates()), [], colours, base.replications,
+                           _clock(loaded, loaded, base))
     out = []
     for t in _for_measure(fig, measure)[0]:
         if str(t.get("name", "")).startswith("band"):
@@ -145,8 +146,9 @@ def whatif_figure(scenario: Scenario, loaded: Scenario, base: Side, current: Sid
     faint = loaded_layer(loaded, base, measure) if faint is None else faint
     events = capacity_events(SimpleNamespace(scenario=scenario, local=lambda when: local(scenario, when)))
     shown = current or base
-    fig = queue_figure(shown.summary, _booths(scenario, shown.summary["time"].drop_duplicates()), events, colours,
-                       shown.replications, _clock(scenario, loaded, base))
+    with no_default_template():
+        fig = queue_figure(shown.summary, _booths(scenario, shown.summary["time"].drop_duplicates()), events, colours,
+                           shown.replications, _clock(scenario, loaded, base))
     bold, title = _for_measure(fig, measure)
     if current is None:  # nothing run yet for the current settings: only the events and the legend entries
         bold = [t for t in bold if t.get("yaxis") == "y2" or str(t.get("name", "")).startswith("band")]

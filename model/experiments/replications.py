@@ -59,9 +59,12 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def run_replication(scenario: Scenario, replication: int = 0) -> ReplicationResult:
-    """Simulate one replication of ``scenario`` and summarise it; streams depend on (seed, replication) only."""
-    return summarise_replication(scenario, simulate_replication(scenario, replication))
+def run_replication(scenario: Scenario, replication: int = 0, extras: bool = True) -> ReplicationResult:
+    """Simulate one replication of ``scenario`` and summarise it; streams depend on (seed, replication) only.
+
+    ``extras=False`` leaves out what only a run folder needs (see :func:`model.analysis.summarise_replication`).
+    """
+    return summarise_replication(scenario, simulate_replication(scenario, replication), extras)
 
 
 def _run_one(job: Job) -> ReplicationResult:
