@@ -1,176 +1,50 @@
-"""A border crossing: booths that follow a schedule, FIFO queues per channel, closures.
+"""A border crossing during a run: its channels' booths, check regimes, closures, gates and lanes.
 
-Each channel (cars, buses, pedestrians) is a pool of booths with its own
-first-come first-served queue. The number of open booths follows the
-channel's schedule; a closure makes it zero for a while. Fewer booths never
-cut a service short: a booth that finishes above the new count simply takes
-no one next. Queue length on the road is ``vehicles x spacing / lanes``.
-
-Booth pools are written by hand rather than as ``simpy.Resource`` because the
-capacity changes over time and waiting parties can leave (renege); the pool
-fires each waiting party's ``turn`` event as a SimPy request would, with True
-when a booth takes it or False when its patience ran out first.
-Every change of the queue is reported to the ``on_change`` callback, which
-the simulation uses to record the exact queue series.
+A :class:`CrossingPost` owns one booth pool per channel (:mod:`.booths`),
+behind a gate where the channel has a release quota or batches
+(:mod:`.gates`), and the processes that follow the scenario's one-off lists:
+booth schedules, check regimes and closures (for the whole crossing, or for
+one channel where the rule names it), and changes of lanes and spacing on the
+approach road. Recurring rules arrive here already expanded into those
+lists (:mod:`model.scenario.recurring`).
 """
 
 from __future__ import annotations
-
-from collections import deque
-from typing import Callable
 
 import numpy as np
 import simpy
 
 from ..scenario import MODES, Crossing, Scenario
-from .entities import INF, Party
-from .patience import PatienceTimer
+from ..scenario.recurring import quota_periods
+from .booths import BoothPool, Ticket
+from .gates import GatedPool, follow_release
 from .samplers import draw
 
 __all__ = ["Ticket", "BoothPool", "CrossingPost", "merge_windows", "random_closure_windows"]
 
 
-class Ticket:
-    """A party's place in a queue. ``turn`` fires with True when a booth takes the party, or with
-    False when its patience runs out first (it has then left the queue)."""
-
-    __slots__ = ("pool", "party", "turn", "active", "joined_at")
-
-    def __init__(self, pool: "BoothPool", party: Party, turn: simpy.Event, joined_at: float):
-        self.pool, self.party, self.turn, self.active, self.joined_at = pool, party, turn, True, joined_at
-
-    def expire(self) -> None:
-        """Patience ran out: leave the queue unless a booth took the party already."""
-        if self.active:
-            self.pool.leave(self)
-            self.turn.succeed(False)
-
-
-class BoothPool:
-    """The booths and the queue of one channel at one crossing."""
-
-    def __init__(
-        self,
-        env: simpy.Environment,
-        crossing: str,
-        mode: str,
-        booths: int,
-        service,
-        spacing_m: float,
-        lanes: int,
-        on_change: Callable[["BoothPool"], None],
-    ):
-        self.env, self.crossing, self.mode = env, crossing, mode
-        self.service = service
-        self.service_factor = None  # a mean-1 Sampler, attached by the simulation
-        self.booths = booths  # on the schedule
-        self.closed = False
-        self.booths_open = booths  # 0 while closed, else ``booths``
-        self.busy = 0
-        self.km_per_vehicle = spacing_m / 1000.0 / lanes if mode != "foot" else 0.0
-        self.parties_waiting = 0
-        self.people_waiting = 0
-        self._queue: deque[Ticket] = deque()
-        self._on_change = on_change
-        self.log_key = -1  # its key in the queue log, given by the simulation
-        self.stays: list[tuple] = []  # (party id, joined, left, how) per finished stay in this queue
-        self._patience = PatienceTimer(env)
-
-    @property
-    def queue_km(self) -> float:
-        return self.parties_waiting * self.km_per_vehicle
-
-    def join(self, party: Party) -> simpy.Event | None:
-        """Put ``party`` at the back of the queue and return its turn: an event that fires with True
-        when a booth takes it, or False when ``party.patience_min`` runs out first.
-
-        With nobody waiting and a booth free the party goes straight to it and
-        there is no event to wait for (None): one event fewer for the loop.
-        A party's patience is a deadline in the queue's :class:`PatienceTimer`,
-        not a condition the party waits on nor a timeout of its own on the
-        event heap: cheaper, and nothing is left behind when it is served.
-        """
-        env = self.env
-        now = env.now
-        if not self.parties_waiting and self.busy < self.booths_open:
-            self.busy += 1
-            self.stays.append((party.id, now, now, "served"))
-            self._on_change(self)
-            return None
-        # no booth is free (booths never idle while anyone waits): queue up
-        ticket = Ticket(self, party, env.event(), now)
-        self._queue.append(ticket)
-        self.parties_waiting += 1
-        self.people_waiting += party.people
-        self._on_change(self)
-        if party.patience_min < INF:
-            self._patience.add(now + party.patience_min, ticket, self.parties_waiting)
-        return ticket.turn
-
-    def leave(self, ticket: Ticket) -> None:
-        """Take a waiting party out of the queue (it reneged); O(1), skipped at dispatch."""
-        if ticket.active:
-            ticket.active = False
-            self.parties_waiting -= 1
-            self.people_waiting -= ticket.party.people
-            self.stays.append((ticket.party.id, ticket.joined_at, self.env.now, "left"))
-            self._on_change(self)
-
-    def release(self) -> None:
-        """A booth finished with its party and may take the next one."""
-        self.busy -= 1
-        self._dispatch()
-        self._on_change(self)
-
-    def open_stays(self) -> list[tuple]:
-        """Stays of the parties still in the queue now (the end of a run): not left yet."""
-        return [(t.party.id, t.joined_at, float("nan"), "waiting") for t in self._queue if t.active]
-
-    def set_booths(self, booths: int) -> None:
-        self.booths = booths
-        self.booths_open = 0 if self.closed else booths
-        self._dispatch()
-        self._on_change(self)
-
-    def set_closed(self, closed: bool) -> None:
-        self.closed = closed
-        self.booths_open = 0 if closed else self.booths
-        self._dispatch()
-        self._on_change(self)
-
-    def _dispatch(self) -> None:
-        queue, now = self._queue, self.env.now
-        while queue and self.busy < self.booths_open:
-            ticket = queue.popleft()
-            if not ticket.active:
-                continue
-            ticket.active = False
-            self.busy += 1
-            self.parties_waiting -= 1
-            self.people_waiting -= ticket.party.people
-            self.stays.append((ticket.party.id, ticket.joined_at, now, "served"))
-            ticket.turn.succeed(True)
-
-
 class CrossingPost:
     """One crossing during a run: its booth pools, check regime, inspection and holding area."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, spec: Crossing, on_change, extra_closures=()):
+    def __init__(self, env: simpy.Environment, scenario: Scenario, spec: Crossing, on_change, extra_closures=(),
+                 on_km_change=None):
         self.env, self.spec, self.name = env, spec, spec.name
         self.pools: dict[str, BoothPool] = {}
         for mode in MODES:
             channel = spec.channel(mode)
             if channel is not None:
-                self.pools[mode] = BoothPool(
-                    env, spec.name, mode, channel.booths, channel.service, spec.spacing_m(mode), spec.approach_lanes, on_change
-                )
-        self.service_multiplier = self.inspection_multiplier = 1.0  # of the check regime in force
+                self.pools[mode] = _pool(env, scenario, spec, mode, on_change)
+        self.service_multiplier = self.inspection_multiplier = 1.0  # of the whole-crossing check regime in force
         regimes = sorted(((scenario.minutes(r.starts), r) for r in spec.regimes), key=lambda x: x[0])
         if regimes:
             env.process(self._follow_regimes(regimes))
-        self.closure_windows = merge_windows(
-            [(scenario.minutes(w.starts), scenario.minutes(w.ends)) for w in spec.closures] + list(extra_closures)
-        )
+        whole = [(scenario.minutes(w.starts), scenario.minutes(w.ends)) for w in spec.closures if w.channel is None]
+        self.closure_windows = merge_windows(whole + list(extra_closures))
+        scoped = {mode: [(scenario.minutes(w.starts), scenario.minutes(w.ends)) for w in spec.closures if w.channel == mode]
+                  for mode in self.pools}
+        #: per channel, the windows it is closed in (the crossing's, and its own)
+        self.mode_windows = {mode: merge_windows(self.closure_windows + own) if own else self.closure_windows
+                             for mode, own in scoped.items()}
         self.inspectors = self.holding = None
         self.not_held_probability: dict[str, tuple[float, float]] = {}  # per mode: P(party not held), P(person not held)
         if spec.inspection is not None:
@@ -184,15 +58,22 @@ class CrossingPost:
             steps = [(scenario.minutes(s.at), s.booths) for s in spec.channel(mode).booth_schedule]
             if steps:
                 env.process(self._follow_schedule(pool, steps))
-        if self.closure_windows:
-            env.process(self._follow_closures())
+        if any(scoped.values()):
+            for mode, pool in self.pools.items():
+                if self.mode_windows[mode]:
+                    env.process(self._follow_closures(self.mode_windows[mode], [pool]))
+        elif self.closure_windows:
+            env.process(self._follow_closures(self.closure_windows, list(self.pools.values())))
+        if spec.lanes_schedule:
+            env.process(self._follow_lanes([(scenario.minutes(s.at), s) for s in spec.lanes_schedule], on_km_change))
 
-    def is_closed_at(self, t: float) -> bool:
-        return self.reopens_at(t) > t
+    def is_closed_at(self, t: float, mode: str | None = None) -> bool:
+        """Whether the crossing (or its ``mode`` channel) starts no service at ``t``."""
+        return self.reopens_at(t, mode) > t
 
-    def reopens_at(self, t: float) -> float:
-        """When the closure in force at ``t`` ends (``t`` itself if the crossing is open then)."""
-        for a, b in self.closure_windows:
+    def reopens_at(self, t: float, mode: str | None = None) -> float:
+        """When the closure in force at ``t`` ends (``t`` itself if the crossing, or its ``mode`` channel, is open then)."""
+        for a, b in self.closure_windows if mode is None else self.mode_windows.get(mode, self.closure_windows):
             if a <= t < b:
                 return b
         return t
@@ -201,7 +82,14 @@ class CrossingPost:
         for at, regime in regimes:
             if at > self.env.now:
                 yield self.env.timeout(at - self.env.now)
-            self.service_multiplier, self.inspection_multiplier = regime.service_multiplier, regime.inspection_multiplier
+            service, inspection = regime.service_multiplier, regime.inspection_multiplier
+            if regime.channel is None:  # the whole crossing: every channel, over any channel's own regime
+                self.service_multiplier, self.inspection_multiplier = service, inspection
+                pools = self.pools.values()
+            else:
+                pools = (self.pools[regime.channel],)
+            for pool in pools:
+                pool.service_multiplier, pool.inspection_multiplier = service, inspection
 
     def _follow_schedule(self, pool: BoothPool, steps: list[tuple[float, int]]):
         for at, booths in steps:
@@ -209,17 +97,46 @@ class CrossingPost:
                 yield self.env.timeout(at - self.env.now)
             pool.set_booths(booths)
 
-    def _follow_closures(self):
-        for start, end in self.closure_windows:
+    def _follow_closures(self, windows: list[tuple[float, float]], pools: list[BoothPool]):
+        for start, end in windows:
             if end <= self.env.now:
                 continue
             if start > self.env.now:
                 yield self.env.timeout(start - self.env.now)
-            for pool in self.pools.values():
+            for pool in pools:
                 pool.set_closed(True)
             yield self.env.timeout(end - self.env.now)
-            for pool in self.pools.values():
+            for pool in pools:
                 pool.set_closed(False)
+
+    def _follow_lanes(self, steps, on_km_change):
+        """Lanes and spacing change: each waiting vehicle's share of road changes, and the series records it."""
+        spec = self.spec
+        lanes, spacing = spec.approach_lanes, {"car": spec.car_spacing_m, "bus": spec.bus_spacing_m}
+        for at, step in steps:
+            if at > self.env.now:
+                yield self.env.timeout(at - self.env.now)
+            lanes = step.lanes if step.lanes is not None else lanes
+            spacing["car"] = step.car_spacing_m if step.car_spacing_m is not None else spacing["car"]
+            spacing["bus"] = step.bus_spacing_m if step.bus_spacing_m is not None else spacing["bus"]
+            for mode, pool in self.pools.items():
+                if mode != "foot":
+                    pool.set_km_per_vehicle(spacing[mode] / 1000.0 / lanes)
+                    if on_km_change is not None:
+                        on_km_change(pool)
+
+
+def _pool(env: simpy.Environment, scenario: Scenario, spec: Crossing, mode: str, on_change) -> BoothPool:
+    """The booths of ``spec``'s ``mode`` channel: behind a gate if it has a release quota or batches."""
+    channel = spec.channel(mode)
+    args = (env, spec.name, mode, channel.booths, channel.service, spec.spacing_m(mode), spec.approach_lanes, on_change)
+    release = channel.release
+    if release is None or not (release.quotas or release.batches):
+        return BoothPool(*args)
+    pool = GatedPool(*args, batched=bool(release.batches))
+    quotas = [(scenario.minutes(a), scenario.minutes(b), n) for a, b, n in quota_periods(scenario, release.quotas)]
+    follow_release(env, pool, quotas, [(scenario.minutes(b.at), b.parties) for b in release.batches])
+    return pool
 
 
 def merge_windows(windows: list[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -57,7 +57,7 @@ class Decisions:
         self._only_route = {  # a single route that can never close: no choice to make
             key: options[0][0]
             for key, options in self._route_options.items()
-            if len(options) == 1 and options[0][1].closed_from == INF and not options[0][2].closure_windows
+            if len(options) == 1 and options[0][1].closed_from == INF and not options[0][2].mode_windows.get(key[1])
         }
 
     def route(self, p: Party, excluded: tuple[str, ...], now: float) -> str | None:
@@ -71,7 +71,7 @@ class Decisions:
         known = now - self.scenario.information.closure_known_after_min
         roads = [(name, r, post) for name, r, post in self._route_options[key] if not (name in excluded or r.is_closed(known))]
         # avoid a crossing known to be closed; if every crossing it can reach is, go and queue at one (it reopens)
-        options = [option for option in roads if not option[2].is_closed_at(known)] or roads
+        options = [option for option in roads if not option[2].is_closed_at(known, mode)] or roads
         if not options:
             return None
         if len(options) == 1:
@@ -82,7 +82,7 @@ class Decisions:
                 weights = [1.0] * len(options)
         else:
             waits = self.reports.known_waits_h()
-            costs_h = [(r.expected_travel_min(now) + max(0.0, post.reopens_at(known) - now)) / 60.0 + waits.get((name, mode), 0.0)
+            costs_h = [(r.expected_travel_min(now) + max(0.0, post.reopens_at(known, mode) - now)) / 60.0 + waits.get((name, mode), 0.0)
                        for name, r, post in options]
             weights = logit_weights(costs_h, origin.choice.logit_scale_per_h)
         return options[pick(weights, draw)][0]
@@ -104,7 +104,7 @@ class Decisions:
         options, costs_h = [], []
         waits = self.reports.known_waits_h()
         for name, post in self.posts.items():
-            if name == here or p.mode not in post.pools or post.is_closed_at(known):
+            if name == here or p.mode not in post.pools or post.is_closed_at(known, p.mode):
                 continue
             km = haversine_km(here_spec.lat, here_spec.lon, post.spec.lat, post.spec.lon) * behaviour.diversion_road_factor
             speed = behaviour.diversion_speed_kmh.mean if p.mode != "foot" else self.scenario.walking.walk_speed_kmh.mean
@@ -136,7 +136,7 @@ class Decisions:
 
     def held_for_inspection(self, p: Party, post: CrossingPost) -> bool:
         """Whether the party is held for secondary inspection after its booth."""
-        multiplier = post.inspection_multiplier
+        multiplier = post.pools[p.mode].inspection_multiplier
         if multiplier <= 0:
             return False
         party_free, person_free = post.not_held_probability[p.mode]

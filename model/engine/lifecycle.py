@@ -4,7 +4,7 @@ Depart and choose a crossing, travel there, join its queue (or balk and drive
 on), wait (or renege: walk, divert, give up), be served at a booth, perhaps be
 held for secondary inspection, cross. :func:`party` is a SimPy process
 function; the decisions it asks for live in :mod:`model.engine.decisions`,
-the booths and queues in :mod:`model.engine.crossing`.
+the booths and queues in :mod:`model.engine.crossing` and :mod:`model.engine.booths`.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def party(surge, p: Party, crossing: str | None = None):
     p.service_start_at = env.now
     service = pool.service
     mean_min = service.per_vehicle_min + service.per_person_min * p.people
-    yield env.timeout(mean_min * post.service_multiplier * pool.service_factor())
+    yield env.timeout(mean_min * pool.service_multiplier * pool.service_factor())
     if post.inspectors is not None and decide.held_for_inspection(p, post):
         p.inspected = True
         slot = post.holding.request()

@@ -44,18 +44,23 @@ QUEUE_COLUMNS = [
 class QueueLog:
     """Appends the state of a booth pool every time it changes."""
 
-    __slots__ = ("crossings", "_index", "_pools", "rows")
+    __slots__ = ("crossings", "_index", "_pools", "rows", "_km_steps")
 
     def __init__(self, crossings: list[str]):
         self.crossings = crossings
         self._index = {name: i for i, name in enumerate(crossings)}
         self._pools: list[tuple[int, str, float]] = []  # (crossing index, channel, km per vehicle) by log key
         self.rows: list[tuple] = []
+        self._km_steps: dict[int, list[tuple[float, float]]] = {}  # (time, km per vehicle) per log key, when lanes change
 
     def register(self, pool) -> None:
         """Give ``pool`` its key in the log; done once, before it first records."""
         pool.log_key = len(self._pools)
         self._pools.append((self._index[pool.crossing], pool.mode, pool.km_per_vehicle))
+
+    def km_change(self, pool) -> None:
+        """From now on a waiting vehicle of ``pool`` takes ``pool.km_per_vehicle`` of road (lanes or spacing changed)."""
+        self._km_steps.setdefault(pool.log_key, []).append((pool.env.now, pool.km_per_vehicle))
 
     def record(self, pool) -> None:
         self.rows.append((
@@ -87,13 +92,20 @@ class QueueLog:
         keep, key = order[last], key[last]
         parties = parties[keep]
         channel = channel_of[key]
+        time = time[last].astype(float)
+        km = km_of[key]
+        for k, steps in self._km_steps.items():  # lanes that change: the km per vehicle in force at each row
+            rows = key == k
+            at, value = (np.array(c, dtype=float) for c in zip(*steps))
+            i = np.searchsorted(at, time[rows], side="right") - 1
+            km[rows] = np.where(i >= 0, value[np.maximum(i, 0)], km_of[k])
         return {
             "crossing": np.array(self.crossings, dtype=object)[crossing_of[key]],
             "channel": channel,
-            "time": time[last].astype(float),
+            "time": time,
             "vehicles_waiting": np.where(channel == "foot", 0, parties),
             "people_waiting": people[keep],
-            "queue_km": parties * km_of[key],
+            "queue_km": parties * km,
             "booths_open": booths[keep],
             "in_service": busy[keep],
         }

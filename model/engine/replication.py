@@ -46,6 +46,7 @@ class Surge:
             c.name: CrossingPost(
                 env, scenario, c, self.queue_log.record,
                 random_closure_windows(c, scenario.horizon_min, stream(seed, replication, StreamId.RANDOM_CLOSURES, c.name)),
+                self.queue_log.km_change,
             )
             for c in scenario.crossings
         }

@@ -53,8 +53,8 @@ class QueueReports:
         while True:
             snapshot = {}
             for name, post in self.posts.items():
-                mult = post.service_multiplier
                 for mode, pool in post.pools.items():
+                    mult = pool.service_multiplier
                     service = pool.service
                     work_min = (service.per_vehicle_min * pool.parties_waiting + service.per_person_min * pool.people_waiting) * mult
                     booths = pool.booths_open

@@ -1,6 +1,6 @@
 """Verification and validation: does the engine compute what it claims, and does a scenario match reality?
 
-The built-in suite (``python -m model validate``) runs four kinds of check
+The built-in suite (``python -m model validate``) runs five kinds of check
 and returns one row per check:
 
 * **M/M/c** cases built in code (constant Poisson departures, one person per
@@ -11,6 +11,9 @@ and returns one row per check:
 * **Fluid**: a queue already waiting at the start served by fixed-time booths
   whose number changes on a schedule is deterministic, so queue vehicles and
   km must equal the fluid solution exactly at every service epoch.
+* **Release quotas and batches**: a daily quota and a daily batch with
+  booths that never limit release parties exactly when the fluid solution
+  says (every service start, exactly), and no day exceeds its quota.
 * **Little's law and conservation** on a real scenario: queue series against
   party log, and every person in exactly one state at every instant.
 * **Calibration**: a scenario's *targets file* (reported facts, each with a
@@ -43,6 +46,7 @@ from .checks import (
     check_mmc,
     mmc_cases,
 )
+from .release_check import check_release
 from .replications import run_replications
 
 __all__ = ["Suite", "run_suite"]
@@ -89,6 +93,7 @@ def run_suite(scenario_path: str | Path, quick: bool = False, workers: int = 1, 
     rows: list[CheckRow] = check_mmc(mmc_cases(quick), workers)  # every case at once on the workers
     fluid_rows, curve = check_fluid()
     rows += fluid_rows
+    rows += check_release()
     reps = 2 if quick else (targets.replications if targets else scenario.replications)
     records = run_replications(scenario, range(reps), workers)
     rows += check_little(scenario, records)

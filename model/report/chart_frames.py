@@ -87,15 +87,15 @@ def capacity_steps(run: RunTables, crossing: str) -> pd.DataFrame:
     changes |= {r.starts for r in spec.regimes} | {w.starts for w in spec.closures} | {w.ends for w in spec.closures}
     rows = []
     for t in sorted(x for x in changes if s.start <= x < s.end):
-        closed = any(w.starts <= t < w.ends for w in spec.closures)
-        regime = [r for r in spec.regimes if r.starts <= t]
-        multiplier = regime[-1].service_multiplier if regime else 1.0
         row = {"time": run.local(t), "all": 0.0}
         for mode in MODES:
             ch = spec.channel(mode)
             if ch is None:
                 row[mode], row[f"booths_{mode}"] = 0.0, math.nan
                 continue
+            closed = any(w.starts <= t < w.ends for w in spec.closures if w.channel in (None, mode))
+            regime = [r for r in spec.regimes if r.starts <= t and r.channel in (None, mode)]
+            multiplier = regime[-1].service_multiplier if regime else 1.0
             steps = [b for b in ch.booth_schedule if b.at <= t]
             booths = 0 if closed else (steps[-1].booths if steps else ch.booths)
             minutes = (ch.service.per_vehicle_min + ch.service.per_person_min * size[mode]) * multiplier
@@ -116,10 +116,12 @@ def capacity_events(run: RunTables) -> list[Event]:
                 events.append(Event(run.local(b.at), c.name, "booth change", f"{MODE_LABEL[mode]}: {b.booths} booths"))
         for r in c.regimes:
             events.append(Event(run.local(r.starts), c.name, "check-regime change",
-                                f"check regime '{r.name or 'unnamed'}', service time x {r.service_multiplier:g}"))
+                                (f"{MODE_LABEL[r.channel]}: " if r.channel else "")
+                                + f"check regime '{r.name or 'unnamed'}', service time x {r.service_multiplier:g}"))
         for w in c.closures:
-            events.append(Event(run.local(w.starts), c.name, "closure",
-                                f"closed until {run.local(w.ends):%d %b %H:%M}" + (f" ({w.reason})" if w.reason else ""),
+            scope = f"{MODE_LABEL[w.channel]}: " if w.channel else ""
+            reason = f" ({w.reason})" if w.reason else ""
+            events.append(Event(run.local(w.starts), c.name, "closure", f"{scope}closed until {run.local(w.ends):%d %b %H:%M}{reason}",
                                 until=run.local(w.ends)))
     for r in s.routes:
         if r.closed_from:

@@ -4,7 +4,9 @@ A :class:`Crossing` has one :class:`Channel` of booths per mode it serves (cars,
 buses, pedestrians), each with a staffing schedule and a service-time model.
 Check regimes scale service and inspection from a given time on; closures,
 scheduled or random, stop new service; secondary inspection may hold parties
-after primary service; a queue may already be waiting at the start.
+after primary service; a queue may already be waiting at the start. Release
+quotas and batches, recurring rules, channel-scoped rules and lanes that
+change are in :mod:`.operations`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .fields import (
     Real,
     Whole,
 )
+from .operations import ChannelName, LanesStep, RecurringBoothStep, RecurringClosure, RecurringRegime, Release
 from .times import DateTime
 
 __all__ = [
@@ -43,6 +46,12 @@ __all__ = [
     "InitialQueue",
     "Crossing",
 ]
+
+
+# An optional list that is left out of a dumped scenario when empty, so that a scenario using none of the
+# newer options dumps (and hashes) as before they existed.
+def _empty(value) -> bool:
+    return not value
 
 
 class ServiceTime(_Part):
@@ -75,23 +84,29 @@ class Channel(_Part):
 
     booths: Whole = Field(ge=0, le=MAX_BOOTHS, description="booths open at the start")
     booth_schedule: list[BoothStep] = Field(default_factory=list, max_length=MAX_LIST)
+    recurring_booths: list[RecurringBoothStep] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
+                                                       description="booth steps at local times of day, expanded into booth_schedule")
     service: ServiceTime
+    release: Release | None = Field(None, description="quotas per period and batches at set times (absent: no gate)")
 
 
 class Regime(_Part):
-    """A check regime in force from ``starts`` on, scaling service and inspection."""
+    """A check regime in force from ``starts`` on, scaling service and inspection; in one channel only if
+    ``channel`` is given. The latest regime that applies to a channel is in force there."""
 
     name: Label = ""
     starts: DateTime
+    channel: ChannelName | None = Field(None, description="car, bus or foot only (absent: the whole crossing)")
     service_multiplier: Real = Field(1.0, gt=0, le=MAX_MULTIPLIER)
     inspection_multiplier: Real = Field(1.0, ge=0, le=MAX_MULTIPLIER, description="scales the inspection probabilities")
 
 
 class Closure(_Part):
-    """A window in which the crossing starts no new service; the queue stays."""
+    """A window in which the crossing (or only its ``channel``) starts no new service; the queue stays."""
 
     starts: DateTime
     ends: DateTime
+    channel: ChannelName | None = Field(None, description="car, bus or foot only (absent: the whole crossing)")
     reason: Label = ""
 
 
@@ -143,10 +158,16 @@ class Crossing(_Part):
     foot: Channel | None = None
     regimes: list[Regime] = Field(default_factory=list, max_length=MAX_LIST)
     closures: list[Closure] = Field(default_factory=list, max_length=MAX_LIST)
+    recurring_regimes: list[RecurringRegime] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
+                                                     description="regimes at local times of day, expanded into regimes")
+    recurring_closures: list[RecurringClosure] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
+                                                       description="closures at local times of day, expanded into closures")
     random_closures: RandomClosures | None = None
     car_spacing_m: Real = Field(7.5, gt=0, le=MAX_KM, description="road length per queued car, metres")
     bus_spacing_m: Real = Field(15.0, gt=0, le=MAX_KM, description="road length per queued bus, metres")
     approach_lanes: Whole = Field(1, ge=1, le=100, description="lanes the queue occupies on the approach road")
+    lanes_schedule: list[LanesStep] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
+                                            description="changes of lanes (and spacing) at given date-times, in time order")
     inspection: Inspection | None = None
     initial_queue: InitialQueue | None = None
 

@@ -27,7 +27,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictBool
 __all__ = [
     "Real", "Whole", "Flag", "Name", "Label", "Text", "ScenarioName", "Latitude", "Longitude", "LatLon",
     "MAX_NUMBER", "MAX_PEOPLE", "MAX_RATE", "MAX_BOOTHS", "MAX_PARTY", "MAX_QUEUE", "MAX_MINUTES", "MAX_HOURS",
-    "MAX_KM", "MAX_MULTIPLIER", "MAX_LIST", "MAX_POINTS", "MAX_SEED", "MIN_RATE",
+    "MAX_KM", "MAX_MULTIPLIER", "MAX_LIST", "MAX_PERIOD_DAYS", "MAX_POINTS", "MAX_SEED", "MIN_RATE",
 ]
 
 #: Any number in a distribution (hours, km/h, people, km): far above any real value, far below overflow.
@@ -56,6 +56,8 @@ MAX_MULTIPLIER = 1000.0
 MAX_LIST = 10_000
 #: [lat, lon] points of one line on the map (a border, a route's path).
 MAX_POINTS = 100_000
+#: The longest period a scenario may cover: a surge lasts days to months.
+MAX_PERIOD_DAYS = 3660
 #: The random seed: numpy takes any size, but a seed is a 64-bit number.
 MAX_SEED = 2**63 - 1
 

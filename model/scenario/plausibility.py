@@ -23,6 +23,7 @@ from .behaviour import Behaviour, Information, ModeBehaviour, Walking
 from .crossings import Crossing, Inspection, RandomClosures, ServiceTime
 from .distributions import _Spec
 from .key_figures import KeyFigureRules
+from .operations import LanesStep, Quota
 from .origins import BusService, PartySizes
 from .routes import Route, RouteChange
 from .schema import Scenario
@@ -52,7 +53,7 @@ class Plausible:
 #: The sections a range may name, by class name.
 SECTIONS: dict[str, type[BaseModel]] = {cls.__name__: cls for cls in (
     Crossing, ServiceTime, Inspection, RandomClosures, Route, RouteChange, Behaviour, ModeBehaviour, Walking, Information,
-    BusService, PartySizes, Scenario, KeyFigureRules)}
+    BusService, PartySizes, Scenario, KeyFigureRules, LanesStep, Quota)}
 
 
 def _load_ranges() -> dict[tuple[type[BaseModel], str], Plausible]:

@@ -14,7 +14,7 @@ file, the field, the value and what is allowed.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,10 +24,11 @@ from .base import _Part
 from .behaviour import Behaviour, Information, Walking
 from .crossings import Crossing
 from .errors import ScenarioError
-from .fields import MAX_LIST, MAX_POINTS, MAX_SEED, Label, LatLon, Real, ScenarioName, Text, Whole
+from .fields import MAX_LIST, MAX_PERIOD_DAYS, MAX_POINTS, MAX_SEED, Label, LatLon, Real, ScenarioName, Text, Whole
 from .key_figures import KeyFigureRules
 from .needs import Needs
 from .origins import Origin
+from .recurring import check_operations, expand_recurring
 from .routes import Route
 from .times import DateTime, local_zone
 
@@ -35,8 +36,6 @@ __all__ = ["MODES", "Scenario", "nobody_leaves"]
 
 MODES: tuple[str, ...] = ("car", "bus", "foot")
 
-#: The longest period a scenario may cover: a surge lasts days to months.
-MAX_PERIOD_DAYS = 3660
 #: What an IANA time-zone name looks like (never a path: no leading '/', no '..').
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)*")
 
@@ -87,7 +86,7 @@ class Scenario(_Part):
             except (ZoneInfoNotFoundError, ValueError, OSError):
                 pass  # the timezone field reports it
         with local_zone(zone):
-            return handler(raw)
+            return expand_recurring(handler(raw))
 
     @model_validator(mode="after")
     def _cross_check(self):
@@ -105,12 +104,12 @@ class Scenario(_Part):
         return self.minutes(self.end)
 
     def minutes(self, when: datetime) -> float:
-        """Minutes from the scenario start to ``when``."""
-        return (when - self.start).total_seconds() / 60.0
+        """Minutes from the scenario start to ``when`` (elapsed time: across a daylight-saving change too)."""
+        return (when.astimezone(timezone.utc) - self.start.astimezone(timezone.utc)).total_seconds() / 60.0
 
     def at(self, minutes: float) -> datetime:
-        """The local date-time ``minutes`` after the start."""
-        return (self.start + timedelta(minutes=minutes)).astimezone(self.zone)
+        """The local date-time ``minutes`` (elapsed) after the start."""
+        return (self.start.astimezone(timezone.utc) + timedelta(minutes=minutes)).astimezone(self.zone)
 
     def crossing(self, name: str) -> Crossing:
         return next(c for c in self.crossings if c.name == name)
@@ -121,7 +120,7 @@ class Scenario(_Part):
 
 def _sorted_times(path: str, times: list[datetime]) -> None:
     for i in range(1, len(times)):
-        if times[i] < times[i - 1]:
+        if times[i].astimezone(timezone.utc) < times[i - 1].astimezone(timezone.utc):  # elapsed order, across DST
             raise ScenarioError(
                 f"{path}[{i}]", times[i].isoformat(), f"must come after {times[i - 1].isoformat()} (in time order)"
             )
@@ -217,6 +216,7 @@ def _check_scenario(s: Scenario) -> None:
             total = sum(shares)
             if abs(total - 1.0) > 1e-6:
                 raise ScenarioError(f"routes (origin {o.name}).share", round(total, 6), "shares of an origin's routes must sum to 1")
+    check_operations(s)
     s.needs.check(list(origins))
 
 
