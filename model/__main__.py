@@ -1,7 +1,5 @@
 """``python -m model``: the command line (see :mod:`model.cli`)."""
 
-import sys
+from .cli import console
 
-from .cli import main
-
-sys.exit(main())
+console()

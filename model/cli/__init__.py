@@ -18,6 +18,7 @@ sensitivity, capacity) and :mod:`.app` (the what-if page); what they share is in
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -48,7 +49,7 @@ from .studies import (
     cmd_sweep,
 )
 
-__all__ = ["main", "DEFAULT_SCENARIO", "Interrupted", "STOP_SIGNALS"]
+__all__ = ["main", "console", "DEFAULT_SCENARIO", "Interrupted", "STOP_SIGNALS"]
 
 #: Signals that end a command cleanly; its exit code is 128 + the signal number (130, 143).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -117,6 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (help_text, add_options, _) in COMMANDS.items():
         add_options(sub.add_parser(name, help=help_text, description=help_text))
     return parser
+
+
+def console() -> None:
+    """The process entry (``python -m model``, ``border-surge``): :func:`main`, then exit with its code.
+
+    After an interruption the process ends at once (``os._exit``), its output flushed: the
+    workers are already stopped and the temporary folder removed, but a normal exit would join
+    the process pool's result thread, which blocks for ever on a result that a killed worker
+    was half-way through sending.
+    """
+    code = main()
+    if code > 128:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
