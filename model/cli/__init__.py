@@ -129,11 +129,11 @@ def console() -> None:
     was half-way through sending.
     """
     code = main()
-    if code > 128:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    sys.exit(code)
+    if code <= 128:
+        sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
