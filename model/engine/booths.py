@@ -97,13 +97,17 @@ class BoothPool:
             self._on_change(self)
             return None
         # no booth is free (booths never idle while anyone waits): queue up
-        ticket = Ticket(self, party, env.event(), now)
+        return self._queue_up(Ticket(self, party, env.event(), now))
+
+    def _queue_up(self, ticket: Ticket) -> simpy.Event:
+        """Put ``ticket`` at the back of the queue, its patience on the timer; its turn event."""
+        party = ticket.party
         self._queue.append(ticket)
         self.parties_waiting += 1
         self.people_waiting += party.people
         self._on_change(self)
         if party.patience_min < INF:
-            self._patience.add(now + party.patience_min, ticket, self.parties_waiting)
+            self._patience.add(ticket.joined_at + party.patience_min, ticket, self.parties_waiting)
         return ticket.turn
 
     def leave(self, ticket: Ticket) -> None:

@@ -61,14 +61,7 @@ class GatedPool(BoothPool):
             self.stays.append((party.id, now, now, "served"))
             self._on_change(self)
             return None
-        ticket = GateTicket(self, party, self.env.event(), now)
-        self._queue.append(ticket)
-        self.parties_waiting += 1
-        self.people_waiting += party.people
-        self._on_change(self)
-        if party.patience_min < INF:
-            self._patience.add(now + party.patience_min, ticket, self.parties_waiting)
-        return ticket.turn
+        return self._queue_up(GateTicket(self, party, self.env.event(), now))
 
     def _take(self) -> None:
         self.quota_left -= 1
