@@ -79,25 +79,20 @@ class _Recurs(_Part):
         return self
 
 
-class Quota(_Part):
+class Quota(_Recurs):
     """At most ``parties`` start service per period, in local wall-clock periods of ``period_h`` hours from
-    local midnight (24: a calendar day, 23 or 25 hours long on a daylight-saving change). A period starting
-    outside the rule's weekdays or from/until has no quota. Unused quota is not carried over."""
+    local midnight (24: a calendar day, 23 or 25 hours long on a daylight-saving change). The weekdays and
+    from/until say which periods have a quota (by the local start of the period); the others have none.
+    Unused quota is not carried over."""
 
     parties: Whole = Field(ge=0, le=MAX_QUEUE, description="parties per period (vehicles for car and bus, groups for foot)")
     period_h: Real = Field(24.0, gt=0, le=24, description="period length in hours; must divide 24 (1, 2, 3, 4, 6, 8, 12, 24 ...)")
-    weekdays: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, max_length=7,
-                                    description="days (local date of the period's start) the quota applies")
-    from_: DateTime | None = Field(None, alias="from", description="periods starting before this have no quota (default: start)")
-    until: DateTime | None = Field(None, description="periods starting at or after this have no quota (default: end)")
 
     @model_validator(mode="after")
     def _divides_a_day(self):
         per_day = 24.0 / self.period_h
         if abs(per_day - round(per_day)) > 1e-9:
             raise ValueError(f"period_h must divide 24 hours (1, 2, 3, 4, 6, 8, 12, 24 ...), got {self.period_h:g}")
-        if self.from_ is not None and self.until is not None and self.until <= self.from_:
-            raise ValueError(f"until ({self.until.isoformat()}) must be after from ({self.from_.isoformat()})")
         return self
 
 
