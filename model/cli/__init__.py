@@ -124,9 +124,10 @@ def console() -> None:
     """The process entry (``python -m model``, ``border-surge``): :func:`main`, then exit with its code.
 
     After an interruption the process ends at once (``os._exit``), its output flushed: the
-    workers are already stopped and the temporary folder removed, but a normal exit would join
-    the process pool's result thread, which blocks for ever on a result that a killed worker
-    was half-way through sending.
+    workers are already stopped and the temporary folder removed, and a normal exit would only
+    join threads of the stopped pool (the manager thread, once blocked for ever on a result a
+    killed worker was half-way through sending, is now unblocked by ``_stop_pool``; this stays
+    as a second guard).
     """
     code = main()
     if code <= 128:

@@ -88,6 +88,8 @@ class _Serial:
 
 #: How long stopping a pool waits for its workers to end after SIGTERM, and then after SIGKILL.
 STOP_TIMEOUT_S = 5.0
+#: How long a stopped pool's manager thread is given to notice its dead workers unaided.
+MANAGER_GRACE_S = 0.2
 #: How often a worker checks that the process that started it is still its parent.
 PARENT_POLL_S = 0.5
 #: ``prctl`` option: the signal this process gets when its parent dies (linux/prctl.h).
@@ -168,6 +170,7 @@ def _stop_pool(pool: ProcessPoolExecutor, timeout: float = STOP_TIMEOUT_S) -> No
     """
     processes = list((getattr(pool, "_processes", None) or {}).values())
     manager = getattr(pool, "_executor_manager_thread", None)
+    results = getattr(pool, "_result_queue", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for end in ("terminate", "kill"):  # SIGTERM; SIGKILL for any still alive after the timeout
         for process in processes:
@@ -178,8 +181,15 @@ def _stop_pool(pool: ProcessPoolExecutor, timeout: float = STOP_TIMEOUT_S) -> No
         processes = [p for p in processes if p.exitcode is None]
         if not processes:
             break
-    if manager is not None and manager is not threading.current_thread():
-        manager.join(timeout)  # it notices the dead workers, fails the futures left and closes its queues
+    if manager is None or manager is threading.current_thread():
+        return
+    manager.join(MANAGER_GRACE_S)  # it notices the dead workers, fails the futures left and closes its queues
+    if manager.is_alive() and results is not None:
+        # A worker killed half-way through sending its result leaves the manager blocked reading
+        # the rest of it for ever: with every worker gone, closing this process's own write end of
+        # the result pipe ends that read (end of file), and the manager winds the pool up.
+        _quietly(results._writer.close)
+        manager.join(timeout)
 
 
 class _Processes:
