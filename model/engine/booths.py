@@ -57,8 +57,10 @@ class BoothPool:
         spacing_m: float,
         lanes: int,
         on_change: Callable[["BoothPool"], None],
+        label: str | None = None,
     ):
         self.env, self.crossing, self.mode = env, crossing, mode
+        self.label = label or mode  # its channel in the tables: the mode, or mode@stage at a later control
         self.service = service
         self.service_factor = None  # a mean-1 Sampler, attached by the simulation
         self.service_multiplier = self.inspection_multiplier = 1.0  # of the check regime in force in this channel

@@ -1,12 +1,14 @@
-"""A border crossing during a run: its channels' booths, check regimes, closures, gates and lanes.
+"""A border crossing during a run: its controls' booths, check regimes, closures, gates and lanes.
 
-A :class:`CrossingPost` owns one booth pool per channel (:mod:`.booths`),
+A :class:`Control` owns one booth pool per channel (:mod:`.booths`),
 behind a gate where the channel has a release quota or batches
 (:mod:`.gates`), and the processes that follow the scenario's one-off lists:
 booth schedules, check regimes and closures (for the whole crossing, or for
 one channel where the rule names it), and changes of lanes and spacing on the
-approach road. Recurring rules arrive here already expanded into those
-lists (:mod:`model.scenario.recurring`).
+approach road. A :class:`CrossingPost` is the crossing's own control; the
+controls that follow it in series are :class:`StagePost` objects, each with
+the holding space before it. Recurring rules arrive here already expanded
+into those lists (:mod:`model.scenario.recurring`).
 """
 
 from __future__ import annotations
@@ -14,27 +16,27 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from ..scenario import MODES, Crossing, Scenario
+from ..scenario import MODES, Channel, Crossing, Scenario
+from ..scenario.crossings import Stage
 from ..scenario.recurring import quota_periods
 from .booths import BoothPool, Ticket
 from .gates import GatedPool, follow_release
 from .samplers import draw
 
-__all__ = ["Ticket", "BoothPool", "CrossingPost", "merge_windows", "random_closure_windows"]
+__all__ = ["Ticket", "BoothPool", "Control", "StagePost", "CrossingPost", "merge_windows", "random_closure_windows"]
 
 
-class CrossingPost:
-    """One crossing during a run: its booth pools, check regime, inspection and holding area."""
+class Control:
+    """One control of a crossing (its own booths, or a stage after them): a booth pool per channel and the
+    processes that change them (booth schedules, check regimes, closures for all or one channel)."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, spec: Crossing, on_change, extra_closures=(),
-                 on_km_change=None):
-        self.env, self.spec, self.name = env, spec, spec.name
-        self.pools: dict[str, BoothPool] = {}
-        for mode in MODES:
-            channel = spec.channel(mode)
-            if channel is not None:
-                self.pools[mode] = _pool(env, scenario, spec, mode, on_change)
-        self.service_multiplier = self.inspection_multiplier = 1.0  # of the whole-crossing check regime in force
+    def __init__(self, env: simpy.Environment, scenario: Scenario, crossing: Crossing, spec: Crossing | Stage,
+                 on_change, extra_closures=(), stage: str | None = None):
+        self.env, self.stage = env, stage
+        self.pools: dict[str, BoothPool] = {
+            mode: _pool(env, scenario, crossing, spec.channel(mode), mode, on_change, stage)
+            for mode in MODES if spec.channel(mode) is not None
+        }
         regimes = sorted(((scenario.minutes(r.starts), r) for r in spec.regimes), key=lambda x: x[0])
         if regimes:
             env.process(self._follow_regimes(regimes))
@@ -42,18 +44,9 @@ class CrossingPost:
         self.closure_windows = merge_windows(whole + list(extra_closures))
         scoped = {mode: [(scenario.minutes(w.starts), scenario.minutes(w.ends)) for w in spec.closures if w.channel == mode]
                   for mode in self.pools}
-        #: per channel, the windows it is closed in (the crossing's, and its own)
+        #: per channel, the windows it is closed in (the control's, and its own)
         self.mode_windows = {mode: merge_windows(self.closure_windows + own) if own else self.closure_windows
                              for mode, own in scoped.items()}
-        self.inspectors = self.holding = None
-        self.not_held_probability: dict[str, tuple[float, float]] = {}  # per mode: P(party not held), P(person not held)
-        if spec.inspection is not None:
-            self.not_held_probability = {
-                mode: (1.0 - getattr(spec.inspection.party_probability, mode), 1.0 - getattr(spec.inspection.person_probability, mode))
-                for mode in MODES
-            }
-            self.inspectors = simpy.Resource(env, spec.inspection.booths)
-            self.holding = simpy.Resource(env, spec.inspection.holding_capacity)
         for mode, pool in self.pools.items():
             steps = [(scenario.minutes(s.at), s.booths) for s in spec.channel(mode).booth_schedule]
             if steps:
@@ -64,32 +57,15 @@ class CrossingPost:
                     env.process(self._follow_closures(self.mode_windows[mode], [pool]))
         elif self.closure_windows:
             env.process(self._follow_closures(self.closure_windows, list(self.pools.values())))
-        if spec.lanes_schedule:
-            env.process(self._follow_lanes([(scenario.minutes(s.at), s) for s in spec.lanes_schedule], on_km_change))
-
-    def is_closed_at(self, t: float, mode: str | None = None) -> bool:
-        """Whether the crossing (or its ``mode`` channel) starts no service at ``t``."""
-        return self.reopens_at(t, mode) > t
-
-    def reopens_at(self, t: float, mode: str | None = None) -> float:
-        """When the closure in force at ``t`` ends (``t`` itself if the crossing, or its ``mode`` channel, is open then)."""
-        for a, b in self.closure_windows if mode is None else self.mode_windows.get(mode, self.closure_windows):
-            if a <= t < b:
-                return b
-        return t
 
     def _follow_regimes(self, regimes):
         for at, regime in regimes:
             if at > self.env.now:
                 yield self.env.timeout(at - self.env.now)
-            service, inspection = regime.service_multiplier, regime.inspection_multiplier
-            if regime.channel is None:  # the whole crossing: every channel, over any channel's own regime
-                self.service_multiplier, self.inspection_multiplier = service, inspection
-                pools = self.pools.values()
-            else:
-                pools = (self.pools[regime.channel],)
+            # the whole control: every channel, over any channel's own regime
+            pools = self.pools.values() if regime.channel is None else (self.pools[regime.channel],)
             for pool in pools:
-                pool.service_multiplier, pool.inspection_multiplier = service, inspection
+                pool.service_multiplier, pool.inspection_multiplier = regime.service_multiplier, regime.inspection_multiplier
 
     def _follow_schedule(self, pool: BoothPool, steps: list[tuple[float, int]]):
         for at, booths in steps:
@@ -109,6 +85,55 @@ class CrossingPost:
             for pool in pools:
                 pool.set_closed(False)
 
+
+class StagePost(Control):
+    """A control after the crossing's own, with the holding space before it: per channel a container of
+    vehicles (people for pedestrians) that a party must get into before it leaves the booth before."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, crossing: Crossing, spec: Stage, on_change):
+        super().__init__(env, scenario, crossing, spec, on_change, stage=spec.name)
+        self.space: dict[str, simpy.Container | None] = {
+            mode: (simpy.Container(env, capacity=spec.holding(mode)) if spec.holding(mode) is not None else None)
+            for mode in self.pools
+        }
+
+
+class CrossingPost(Control):
+    """One crossing during a run: its own control (booth pools, regimes, closures), inspection and holding
+    area, the lanes of its approach road, and the stages that follow it (:class:`StagePost`)."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, spec: Crossing, on_change, extra_closures=(),
+                 on_km_change=None):
+        super().__init__(env, scenario, spec, spec, on_change, extra_closures)
+        self.spec, self.name = spec, spec.name
+        self.inspectors = self.holding = None
+        self.not_held_probability: dict[str, tuple[float, float]] = {}  # per mode: P(party not held), P(person not held)
+        if spec.inspection is not None:
+            self.not_held_probability = {
+                mode: (1.0 - getattr(spec.inspection.party_probability, mode), 1.0 - getattr(spec.inspection.person_probability, mode))
+                for mode in MODES
+            }
+            self.inspectors = simpy.Resource(env, spec.inspection.booths)
+            self.holding = simpy.Resource(env, spec.inspection.holding_capacity)
+        if spec.lanes_schedule:
+            env.process(self._follow_lanes([(scenario.minutes(s.at), s) for s in spec.lanes_schedule], on_km_change))
+        self.stages = [StagePost(env, scenario, spec, st, on_change) for st in spec.stages]
+
+    def all_pools(self) -> list[BoothPool]:
+        """The pools of every control, in the order parties pass them."""
+        return [pool for control in [self, *self.stages] for pool in control.pools.values()]
+
+    def is_closed_at(self, t: float, mode: str | None = None) -> bool:
+        """Whether the crossing (or its ``mode`` channel) starts no service at ``t``."""
+        return self.reopens_at(t, mode) > t
+
+    def reopens_at(self, t: float, mode: str | None = None) -> float:
+        """When the closure in force at ``t`` ends (``t`` itself if the crossing, or its ``mode`` channel, is open then)."""
+        for a, b in self.closure_windows if mode is None else self.mode_windows.get(mode, self.closure_windows):
+            if a <= t < b:
+                return b
+        return t
+
     def _follow_lanes(self, steps, on_km_change):
         """Lanes and spacing change: each waiting vehicle's share of road changes, and the series records it."""
         spec = self.spec
@@ -126,14 +151,17 @@ class CrossingPost:
                         on_km_change(pool)
 
 
-def _pool(env: simpy.Environment, scenario: Scenario, spec: Crossing, mode: str, on_change) -> BoothPool:
-    """The booths of ``spec``'s ``mode`` channel: behind a gate if it has a release quota or batches."""
-    channel = spec.channel(mode)
-    args = (env, spec.name, mode, channel.booths, channel.service, spec.spacing_m(mode), spec.approach_lanes, on_change)
+def _pool(env: simpy.Environment, scenario: Scenario, spec: Crossing, channel: Channel, mode: str, on_change,
+          stage: str | None = None) -> BoothPool:
+    """The booths of a ``mode`` channel of crossing ``spec`` (at a later ``stage``: its queue stands in the
+    holding space, not on the approach road), behind a gate if the channel has a release quota or batches."""
+    spacing_m = spec.spacing_m(mode) if stage is None else 0.0
+    args = (env, spec.name, mode, channel.booths, channel.service, spacing_m, spec.approach_lanes, on_change)
+    label = mode if stage is None else f"{mode}@{stage}"
     release = channel.release
     if release is None or not (release.quotas or release.batches):
-        return BoothPool(*args)
-    pool = GatedPool(*args, batched=bool(release.batches))
+        return BoothPool(*args, label=label)
+    pool = GatedPool(*args, label=label, batched=bool(release.batches))
     quotas = [(scenario.minutes(a), scenario.minutes(b), n) for a, b, n in quota_periods(scenario, release.quotas)]
     follow_release(env, pool, quotas, [(scenario.minutes(b.at), b.parties) for b in release.batches])
     return pool

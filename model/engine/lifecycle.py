@@ -47,22 +47,45 @@ def party(surge, p: Party, crossing: str | None = None):
         p.arrived_at = env.now
 
     p.service_start_at = env.now
-    service = pool.service
-    mean_min = service.per_vehicle_min + service.per_person_min * p.people
-    yield env.timeout(mean_min * pool.service_multiplier * pool.service_factor())
+    yield from _serve(env, p, pool)
+    leave_booth = pool.release  # the booth the party is at, freed once it can move on
     if post.inspectors is not None and decide.held_for_inspection(p, post):
         p.inspected = True
         slot = post.holding.request()
         yield slot  # the booth stays blocked until the holding area has room
         pool.release()
+        leave_booth = None
         with post.inspectors.request() as inspector:
             yield inspector
             yield env.timeout(surge.inspection_time[crossing]() * 60.0)
         post.holding.release(slot)
-    else:
-        pool.release()
+    for stage in post.stages:  # controls in series: the holding space before each, then its queue and booth
+        here = stage.pools.get(p.mode)
+        if here is None:
+            continue
+        space, size = stage.space[p.mode], (p.people if p.mode == "foot" else 1)
+        if space is not None:
+            yield space.put(size)  # blocking after service: the booth before stays taken until there is room
+        if leave_booth is not None:
+            leave_booth()
+        p.patience_min = INF  # between two controls there is no leaving the queue
+        turn = here.join(p)
+        if turn is not None:
+            yield turn
+        if space is not None:
+            yield space.get(size)
+        yield from _serve(env, p, here)
+        leave_booth = here.release
+    if leave_booth is not None:
+        leave_booth()
     p.crossed_at = env.now
     p.outcome = "crossed"
+
+
+def _serve(env, p: Party, pool):
+    """A booth of ``pool`` checks party ``p``: (per vehicle + per person x size) x regime x random factor."""
+    service = pool.service
+    yield env.timeout((service.per_vehicle_min + service.per_person_min * p.people) * pool.service_multiplier * pool.service_factor())
 
 
 def _travel_to_border(surge, p: Party):

@@ -49,14 +49,14 @@ class QueueLog:
     def __init__(self, crossings: list[str]):
         self.crossings = crossings
         self._index = {name: i for i, name in enumerate(crossings)}
-        self._pools: list[tuple[int, str, float]] = []  # (crossing index, channel, km per vehicle) by log key
+        self._pools: list[tuple[int, str, float, bool]] = []  # (crossing index, channel, km per vehicle, on foot) by log key
         self.rows: list[tuple] = []
         self._km_steps: dict[int, list[tuple[float, float]]] = {}  # (time, km per vehicle) per log key, when lanes change
 
     def register(self, pool) -> None:
         """Give ``pool`` its key in the log; done once, before it first records."""
         pool.log_key = len(self._pools)
-        self._pools.append((self._index[pool.crossing], pool.mode, pool.km_per_vehicle))
+        self._pools.append((self._index[pool.crossing], pool.label, pool.km_per_vehicle, pool.mode == "foot"))
 
     def km_change(self, pool) -> None:
         """From now on a waiting vehicle of ``pool`` takes ``pool.km_per_vehicle`` of road (lanes or spacing changed)."""
@@ -80,7 +80,7 @@ class QueueLog:
         key, time, parties, people, booths, busy = (
             np.fromiter(c, dtype=d, count=n) for c, d in zip(zip(*self.rows), (np.int64, float, np.int64, np.int64, np.int64, np.int64))
         )
-        crossing_of, channel_of, km_of = (np.array(c, dtype=d) for c, d in zip(zip(*self._pools), (int, object, float)))
+        crossing_of, channel_of, km_of, foot_of = (np.array(c, dtype=d) for c, d in zip(zip(*self._pools), (int, object, float, bool)))
         # pools in (crossing, channel) order, channels alphabetical as the table is sorted
         rank = np.empty(len(self._pools), dtype=int)
         rank[sorted(range(len(self._pools)), key=lambda k: (crossing_of[k], channel_of[k]))] = np.arange(len(self._pools))
@@ -103,7 +103,7 @@ class QueueLog:
             "crossing": np.array(self.crossings, dtype=object)[crossing_of[key]],
             "channel": channel,
             "time": time,
-            "vehicles_waiting": np.where(channel == "foot", 0, parties),
+            "vehicles_waiting": np.where(foot_of[key], 0, parties),
             "people_waiting": people[keep],
             "queue_km": parties * km,
             "booths_open": booths[keep],

@@ -51,10 +51,10 @@ class Surge:
             for c in scenario.crossings
         }
         for post in self.posts.values():
-            for mode, pool in post.pools.items():
+            for pool in post.all_pools():
                 self.queue_log.register(pool)
                 pool.service_factor = make_sampler(
-                    unit_mean_spec(pool.service.dist, pool.service.cv), stream(seed, replication, StreamId.SERVICE, post.name, mode)
+                    unit_mean_spec(pool.service.dist, pool.service.cv), stream(seed, replication, StreamId.SERVICE, post.name, pool.label)
                 )
         self.routes = build_routes(scenario, replication)
         self.reports = QueueReports(env, scenario, self.posts)
@@ -106,11 +106,11 @@ class Surge:
         if reports_needed(self.scenario):
             self.env.process(self.reports.publish())
         for post in self.posts.values():
-            for pool in post.pools.values():
+            for pool in post.all_pools():
                 self.queue_log.record(pool)
         self.env.run(until=self.scenario.horizon_min)
         log.debug("replication %d: %d parties, %d buses", self.replication, len(self.parties), len(self.bus_stops.buses))
-        stays = [(pool.crossing, pool.mode, pool.stays + pool.open_stays()) for post in self.posts.values() for pool in post.pools.values()]
+        stays = [(pool.crossing, pool.label, pool.stays + pool.open_stays()) for post in self.posts.values() for pool in post.all_pools()]
         return RunRecords.from_parties(self.replication, self.parties, self.bus_stops.buses, self.queue_log, stays)
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "ModeProbability",
     "Inspection",
     "InitialQueue",
+    "Stage",
     "Crossing",
 ]
 
@@ -147,8 +148,42 @@ class InitialQueue(_Part):
     foot: Whole = Field(0, ge=0, le=MAX_QUEUE)
 
 
+class Stage(_Part):
+    """A further control after the crossing's own booths (controls in series), e.g. the other state's entry
+    after one state's exit, with the holding space before it.
+
+    A party served at the control before moves into the holding space and then queues here; when the
+    space is full it stays at the booth it was served at, which takes no one else meanwhile (blocking
+    after service). A mode with no channel here passes this stage. Regimes and closures here apply to
+    this stage only (the crossing's own apply to its first control).
+    """
+
+    name: Name = Field(description="the control, e.g. entry; its queues are reported as channel@name (car@entry)")
+    car: Channel | None = None
+    bus: Channel | None = None
+    foot: Channel | None = None
+    holding_vehicles: Whole | None = Field(None, ge=0, le=MAX_QUEUE, description="cars and buses the space before this "
+                                           "stage holds while they wait for it (absent: no limit)")
+    holding_people: Whole | None = Field(None, ge=0, le=MAX_QUEUE, description="pedestrians the space before this stage "
+                                         "holds while they wait for it (absent: no limit)")
+    regimes: list[Regime] = Field(default_factory=list, max_length=MAX_LIST)
+    closures: list[Closure] = Field(default_factory=list, max_length=MAX_LIST)
+    recurring_regimes: list[RecurringRegime] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
+                                                     description="regimes at local times of day, expanded into regimes")
+    recurring_closures: list[RecurringClosure] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
+                                                       description="closures at local times of day, expanded into closures")
+
+    def channel(self, mode: str) -> Channel | None:
+        return getattr(self, mode)
+
+    def holding(self, mode: str) -> int | None:
+        """What the space before this stage holds of ``mode`` (people for foot, vehicles otherwise; None: no limit)."""
+        return self.holding_people if mode == "foot" else self.holding_vehicles
+
+
 class Crossing(_Part):
-    """A road border crossing with separate channels for cars, buses and pedestrians."""
+    """A road border crossing with separate channels for cars, buses and pedestrians; optionally further
+    controls after its own (``stages``), passed in order."""
 
     name: Name
     lat: Latitude
@@ -170,6 +205,22 @@ class Crossing(_Part):
                                             description="changes of lanes (and spacing) at given date-times, in time order")
     inspection: Inspection | None = None
     initial_queue: InitialQueue | None = None
+    first_stage: Label = Field("", exclude_if=_empty, description="name of the crossing's own control when stages "
+                               "follow it, e.g. exit (reports only)")
+    stages: list[Stage] = Field(default_factory=list, max_length=20, exclude_if=_empty,
+                                description="controls after the crossing's own, in the order parties pass them")
+
+    @model_validator(mode="after")
+    def _stages_serve_its_modes(self):
+        names = [st.name for st in self.stages]
+        for j, st in enumerate(self.stages):
+            if names.index(st.name) != j:
+                raise ValueError(f"stages[{j}].name {st.name!r} is used twice; each stage needs its own name")
+            for mode in ("car", "bus", "foot"):
+                if st.channel(mode) is not None and self.channel(mode) is None:
+                    raise ValueError(f"stages[{j}].{mode}: the crossing's own control has no {mode} channel, so no {mode} "
+                                     "party reaches this stage; remove it or add the channel to the crossing")
+        return self
 
     def channel(self, mode: str) -> Channel | None:
         return getattr(self, mode)

@@ -134,8 +134,18 @@ def _local(s: Scenario, t: datetime) -> datetime:
 
 
 def _expand_crossing(s: Scenario, c: Crossing) -> Crossing:
+    """``c`` with its own rules and those of each of its stages expanded."""
     where = f"crossings[{c.name}]"
-    _check_channels(c, ("recurring_regimes", "recurring_closures"))
+    out = _expand_control(s, c, where)
+    stages = [_expand_control(s, st, f"{where}.stages[{st.name}]") for st in c.stages]
+    if any(a is not b for a, b in zip(stages, c.stages)):
+        out = out.model_copy(update={"stages": stages})
+    return out
+
+
+def _expand_control(s: Scenario, c: Any, where: str) -> Any:
+    """A crossing's own control, or one of its stages, with its recurring rules expanded."""
+    _check_channels(c, ("recurring_regimes", "recurring_closures"), where)
     update: dict[str, Any] = {}
     if c.recurring_regimes:
         one_off = [(r.starts, r.channel, r) for r in c.regimes]
@@ -256,14 +266,15 @@ def quota_periods(s: Scenario, quotas: list[Quota], field: str = "quotas") -> li
     return out
 
 
-def _check_channels(c: Crossing, kinds: tuple[str, ...]) -> None:
-    """Each rule of ``kinds`` that names a channel names one the crossing has."""
+def _check_channels(c: Any, kinds: tuple[str, ...], where: str) -> None:
+    """Each rule of ``kinds`` that names a channel names one the control (crossing or stage) has."""
     have = [m for m in MODES_ if c.channel(m) is not None]
+    what = f"crossing {c.name!r}" if isinstance(c, Crossing) else f"stage {c.name!r}"
     for kind in kinds:
         for j, rule in enumerate(getattr(c, kind)):
             if rule.channel is not None and rule.channel not in have:
-                raise ScenarioError(f"crossings[{c.name}].{kind}[{j}].channel", rule.channel, f"crossing {c.name!r} has no "
-                                    f"{rule.channel} channel; one of {have} (or leave it out: the whole crossing)")
+                raise ScenarioError(f"{where}.{kind}[{j}].channel", rule.channel, f"{what} has no "
+                                    f"{rule.channel} channel; one of {have} (or leave it out: the whole {what.split()[0]})")
 
 
 def check_operations(s: Scenario) -> None:
@@ -271,8 +282,9 @@ def check_operations(s: Scenario) -> None:
     start, end = _utc(s.start), _utc(s.end)
     for c in s.crossings:
         where = f"crossings[{c.name}]"
-        _check_channels(c, ("regimes", "closures"))
-        have = [m for m in MODES_ if c.channel(m) is not None]
+        for control, at in [(c, where)] + [(st, f"{where}.stages[{st.name}]") for st in c.stages]:
+            _check_channels(control, ("regimes", "closures"), at)
+            _check_releases(s, control, at)
         for j in range(1, len(c.lanes_schedule)):
             if _utc(c.lanes_schedule[j].at) < _utc(c.lanes_schedule[j - 1].at):
                 raise ScenarioError(f"{where}.lanes_schedule[{j}].at", c.lanes_schedule[j].at.isoformat(),
@@ -281,12 +293,17 @@ def check_operations(s: Scenario) -> None:
             if _utc(step.at) < start:
                 raise ScenarioError(f"{where}.lanes_schedule[{j}].at", step.at.isoformat(),
                                     f"must be at or after start ({s.start.isoformat()}); the lanes at the start are approach_lanes")
-        for mode in have:
-            release = c.channel(mode).release
-            if release is None:
-                continue
-            for j, b in enumerate(release.batches):
-                if not start <= _utc(b.at) <= end:
-                    raise ScenarioError(f"{where}.{mode}.release.batches[{j}].at", b.at.isoformat(),
-                                        f"must be within the period, from start ({s.start.isoformat()}) to end ({s.end.isoformat()})")
-            quota_periods(s, release.quotas, f"{where}.{mode}.release.quotas")
+
+
+def _check_releases(s: Scenario, c: Any, where: str) -> None:
+    """Batches of the control's channels fall in the period; their quotas agree."""
+    start, end = _utc(s.start), _utc(s.end)
+    for mode in MODES_:
+        release = c.channel(mode).release if c.channel(mode) is not None else None
+        if release is None:
+            continue
+        for j, b in enumerate(release.batches):
+            if not start <= _utc(b.at) <= end:
+                raise ScenarioError(f"{where}.{mode}.release.batches[{j}].at", b.at.isoformat(),
+                                    f"must be within the period, from start ({s.start.isoformat()}) to end ({s.end.isoformat()})")
+        quota_periods(s, release.quotas, f"{where}.{mode}.release.quotas")
