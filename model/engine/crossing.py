@@ -21,6 +21,7 @@ from ..scenario.crossings import Stage
 from ..scenario.recurring import quota_periods
 from .booths import BoothPool, Ticket
 from .gates import GatedPool, follow_release
+from .holding import HoldingSpace
 from .samplers import draw
 
 __all__ = ["Ticket", "BoothPool", "Control", "StagePost", "CrossingPost", "merge_windows", "random_closure_windows"]
@@ -87,14 +88,14 @@ class Control:
 
 
 class StagePost(Control):
-    """A control after the crossing's own, with the holding space before it: per channel a container of
-    vehicles (people for pedestrians) that a party must get into before it leaves the booth before."""
+    """A control after the crossing's own, with the holding space before it (:class:`HoldingSpace`; None
+    per channel where it has no limit)."""
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, crossing: Crossing, spec: Stage, on_change):
         super().__init__(env, scenario, crossing, spec, on_change, stage=spec.name)
-        self.space: dict[str, simpy.Container | None] = {
-            mode: (simpy.Container(env, capacity=spec.holding(mode)) if spec.holding(mode) is not None else None)
-            for mode in self.pools
+        self.space: dict[str, HoldingSpace | None] = {
+            mode: HoldingSpace(env, pool, spec.holding(mode)) if spec.holding(mode) is not None else None
+            for mode, pool in self.pools.items()
         }
 
 

@@ -63,17 +63,14 @@ def party(surge, p: Party, crossing: str | None = None):
         here = stage.pools.get(p.mode)
         if here is None:
             continue
-        space, size = stage.space[p.mode], (p.people if p.mode == "foot" else 1)
-        if space is not None:
-            yield space.put(size)  # blocking after service: the booth before stays taken until there is room
+        p.patience_min = INF  # between two controls there is no leaving the queue
+        space = stage.space[p.mode]
+        # blocking after service: with the space full the party stays at the booth before, which takes no one
+        turn = here.join(p) if space is None else (yield space.enter(p))
         if leave_booth is not None:
             leave_booth()
-        p.patience_min = INF  # between two controls there is no leaving the queue
-        turn = here.join(p)
         if turn is not None:
             yield turn
-        if space is not None:
-            yield space.get(size)
         yield from _serve(env, p, here)
         leave_booth = here.release
     if leave_booth is not None:
