@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 from conftest import PARAMS, tiny_scenario
 
+from model.analysis.controls import control_tables
+from model.analysis.replication import summarise_replication
 from model.analysis.student_t import t_quantile
 from model.analysis.theory import mmc
 from model.cli import main
@@ -174,3 +176,21 @@ def test_bad_stages_are_one_line_and_exit_2(case, capsys, tmp_path):
     lines = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and "error:" in lines[0], lines
     assert fragment in lines[0], lines[0]
+
+
+def test_the_bottleneck_is_the_control_that_holds_the_flow():
+    """Entry closed (0 booths), space of 2: once the space is full (10 min) the entry holds the flow, not the
+    exit whose booth it blocks; with room after it and a queue before it, the exit is the bottleneck."""
+    scenario = stage_scenario({**ENTRY, "car": {**ENTRY["car"], "booths": 0}, "holding_vehicles": 2}, 10)
+    records = simulate_replication(scenario)
+    charts = control_tables(scenario, *(getattr(summarise_replication(scenario, records, extras=False), t) for t in ("queues", "stays")))
+    c = charts["controls"]
+    late = c[c["time"] >= 15.0]
+    assert set(late.loc[late["bottleneck"] == 1, "channel"]) == {"car@entry"}
+    assert (late.groupby("time")["bottleneck"].sum() == 1).all()
+    assert c.loc[(c["channel"] == "car@entry") & (c["time"] >= 15.0), "vehicles_waiting"].eq(2).all()
+    assert set(charts["control_waits"]["channel"]) == {"car"}  # nobody was taken by an entry booth
+    open_entry = stage_scenario({**ENTRY, "holding_vehicles": 2}, 10, **{"car": {"booths": 1, "service": {"per_vehicle_min": 10.0, "dist": "fixed"}}})
+    r = summarise_replication(open_entry, simulate_replication(open_entry), extras=False)
+    c = control_tables(open_entry, r.queues, r.stays)["controls"]
+    assert set(c.loc[(c["bottleneck"] == 1) & (c["time"].between(15.0, 60.0)), "channel"]) == {"car"}

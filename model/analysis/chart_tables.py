@@ -145,10 +145,13 @@ def chart_tables(scenario: Scenario, parties: pd.DataFrame) -> dict[str, pd.Data
     }
 
 
-def combine_chart_tables(pieces: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
-    """The chart tables of several replications added up, key by key (sorted by key)."""
+def combine_chart_tables(pieces: list[dict[str, pd.DataFrame]], optional: dict[str, list[str]] | None = None) -> dict[str, pd.DataFrame]:
+    """The chart tables of several replications added up, key by key (sorted by key); ``optional``: more
+    tables (name: key columns) to add up where the pieces have them."""
     out = {}
-    for name, keys in CHART_TABLES.items():
+    # the tables every run has, then those of ``optional`` that the pieces hold (a scenario's mechanisms add them)
+    present = {name: keys for name, keys in (optional or {}).items() if pieces and name in pieces[0]}
+    for name, keys in {**CHART_TABLES, **present}.items():
         frames = [piece[name] for piece in pieces if len(piece[name])]
         if not frames:
             out[name] = pieces[0][name].iloc[0:0] if pieces else pd.DataFrame(columns=keys)

@@ -18,6 +18,7 @@ from ..engine import PARTY_COLUMNS, QUEUE_COLUMNS, STAY_COLUMNS, RunRecords
 from ..scenario import Scenario
 from .burden import ReplicationBurden, replication_burden
 from .chart_tables import chart_tables
+from .controls import control_tables
 from .key_figures import (
     crossing_series_by_replication,
     daily_crossings,
@@ -74,5 +75,6 @@ def completed(scenario: Scenario, result: ReplicationResult) -> ReplicationResul
     """``result`` with the chart tables, daily crossings and burden a run folder needs, computed if missing."""
     if result.daily is not None:
         return result
-    return replace(result, charts=chart_tables(scenario, result.parties), daily=daily_crossings(scenario, result.parties),
+    charts = chart_tables(scenario, result.parties) | control_tables(scenario, result.queues, result.stays)
+    return replace(result, charts=charts, daily=daily_crossings(scenario, result.parties),
                    burden=replication_burden(scenario, result.parties, result.stays))

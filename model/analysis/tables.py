@@ -16,6 +16,7 @@ import pandas as pd
 from ..engine import PARTY_TIMES, STAY_TIMES
 from ..scenario import Scenario
 from .chart_tables import CHART_TIMES, combine_chart_tables
+from .controls import CONTROL_TABLES, CONTROL_TIMES
 from .key_figures import TIME_KPIS, summarise_grid, summarise_kpis
 from .needs import queue_needs
 from .replication import ReplicationResult, completed
@@ -116,9 +117,10 @@ def build_results(scenario: Scenario, records: list[ReplicationResult]) -> Resul
         per_rep[col] = to_datetimes(scenario, per_rep[col])
     grid["time"] = to_datetimes(scenario, grid["time"])
     grid_summary["time"] = to_datetimes(scenario, grid_summary["time"])
-    charts = combine_chart_tables([r.charts for r in records])
-    for name, cols in CHART_TIMES.items():
+    charts = combine_chart_tables([r.charts for r in records], CONTROL_TABLES)
+    for name, cols in (CHART_TIMES | CONTROL_TIMES).items():
         for col in cols:
-            charts[name][col] = to_datetimes(scenario, charts[name][col]).to_numpy()
+            if name in charts:
+                charts[name][col] = to_datetimes(scenario, charts[name][col]).to_numpy()
     people = queue_needs(scenario, [r.burden for r in records]) if all(r.burden for r in records) else {}
     return Results(scenario, parties, queues, stays, summary, per_rep, grid, grid_summary, daily, charts=charts, **people)

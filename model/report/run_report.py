@@ -49,6 +49,7 @@ from .figures import (
     wait_distribution_figure,
 )
 from .map_figure import map_figure
+from .controls_section import controls_section
 from .queue_people import people_section
 from .run_folder import RunFolderError, check_replaceable, replace_text, scenario_sha256
 from .run_tables import ReportError, RunTables, read_run
@@ -372,6 +373,7 @@ def build_report(folder: str | Path) -> str:
     with no_default_template():
         sections = _sections(run, colours, k)
     sections[-1:-1] = people_section(folder, _figure_html)  # before the key figures
+    sections[1:1] = controls_section(folder, s, run.replications, _figure_html)
     sha = scenario_sha256(run.scenario_text)
     period = f"{run.local(s.start):%a %d %b %Y %H:%M} to {run.local(s.end):%a %d %b %Y %H:%M} ({run.zone_label})"
     nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _, _ in sections) + '<a href="#scenario">Scenario</a>'
