@@ -19,9 +19,10 @@ from conftest import PARAMS, tiny_scenario
 
 from model.analysis.controls import control_tables
 from model.analysis.replication import summarise_replication
-from model.analysis.student_t import t_quantile
-from model.analysis.theory import mmc
+from model.analysis.key_figures import mean_ci
+from model.analysis.theory import mmc, tandem_blocking_throughput
 from model.cli import main
+from model.experiments.series_check import SERIES_CASE, check_series
 from model.engine import simulate_replication
 from model.scenario import apply_overrides, read_scenario_dict, scenario_from_dict
 
@@ -83,12 +84,6 @@ def tandem(arrivals_per_h: float, first: tuple[int, float], second: tuple[int, f
     return scenario_from_dict(raw, "tandem")
 
 
-def interval(values: list[float], level: float = 0.95) -> tuple[float, float]:
-    v = np.asarray(values)
-    half = t_quantile(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
-    return v.mean() - half, v.mean() + half
-
-
 def test_two_controls_in_series_with_room_between_are_a_jackson_network():
     """Poisson 40/h into M/M/3 (4 min, rho 0.89), then M/M/2 (2.5 min, rho 0.83): each stage's mean wait is
     Erlang C's, inside the 95% interval over replications (warm-up: the first day)."""
@@ -102,34 +97,16 @@ def test_two_controls_in_series_with_room_between_are_a_jackson_network():
             done = (s["how"] == "served") & (s["joined_at"] >= 1440.0)
             waits[channel].append(float(np.mean(s["left_at"][done] - s["joined_at"][done])))
     for channel, wq in theory.items():
-        lo, hi = interval(waits[channel])
+        _, lo, hi = mean_ci(np.array(waits[channel]))
         assert lo <= wq <= hi, (channel, wq, lo, hi)
-
-
-def blocking_throughput_per_min(mu1: float, mu2: float, holding: int) -> float:
-    """Two single exponential booths in series, an endless queue before the first, ``holding`` places between,
-    blocking after service: the long-run throughput from the Markov chain of n = parties past the first
-    booth and not yet through the second (0 .. holding + 1), plus one state 'first booth blocked'."""
-    states = holding + 3
-    q = np.zeros((states, states))
-    for n in range(holding + 2):  # the first booth is busy: a service ends at mu1
-        q[n, n + 1] += mu1
-    for n in range(1, states):  # the second booth is busy: a service ends at mu2 (from blocked, the blocked one moves up)
-        q[n, n - 1] += mu2
-    np.fill_diagonal(q, -q.sum(axis=1))
-    a = np.vstack([q.T, np.ones(states)])
-    b = np.zeros(states + 1)
-    b[-1] = 1.0
-    pi = np.linalg.lstsq(a, b, rcond=None)[0]
-    return mu2 * (1.0 - pi[0])
 
 
 def test_the_blocking_chain_by_hand():
     """Equal rates: every state of the chain is equally likely, so the throughput is mu x (B + 2) / (B + 3)
     (2/3 with no room between); a much faster second booth never blocks the first (throughput near mu1)."""
     for holding in (0, 1, 5, 40):
-        assert blocking_throughput_per_min(1.0, 1.0, holding) == pytest.approx((holding + 2) / (holding + 3))
-    assert blocking_throughput_per_min(1.0, 1000.0, 0) == pytest.approx(1.0, rel=2e-3)
+        assert tandem_blocking_throughput(1.0, 1.0, holding) == pytest.approx((holding + 2) / (holding + 3))
+    assert tandem_blocking_throughput(1.0, 1000.0, 0) == pytest.approx(1.0, rel=2e-3)
 
 
 @pytest.mark.parametrize("holding", [0, 2])
@@ -145,8 +122,8 @@ def test_blocking_after_service_matches_its_markov_chain(holding):
         p = simulate_replication(scenario, replication).parties
         crossed = p["crossed_at"][p["outcome"] == "crossed"]
         rates.append(float(((crossed >= 1440.0) & (crossed < scenario.horizon_min)).sum() / (scenario.horizon_min - 1440.0)))
-    lo, hi = interval(rates)
-    theory = blocking_throughput_per_min(1 / 5.0, 1 / 4.0, holding)
+    _, lo, hi = mean_ci(np.array(rates))
+    theory = tandem_blocking_throughput(1 / 5.0, 1 / 4.0, holding)
     assert lo <= theory <= hi, (theory, lo, hi)
     if holding == 0:
         assert theory < 0.99 * 1 / 5.0  # blocking costs throughput: less than the slower booth alone
@@ -194,3 +171,19 @@ def test_the_bottleneck_is_the_control_that_holds_the_flow():
     r = summarise_replication(open_entry, simulate_replication(open_entry), extras=False)
     c = control_tables(open_entry, r.queues, r.stays)["controls"]
     assert set(c.loc[(c["bottleneck"] == 1) & (c["time"].between(15.0, 60.0)), "channel"]) == {"car"}
+
+
+def test_validate_checks_controls_in_series_against_jackson_and_the_blocking_chain():
+    rows = check_series()
+    assert [r.group for r in rows] == ["series"] * 4
+    assert all(r.passed for r in rows), [(r.name, r.expected, r.ci95_low, r.ci95_high) for r in rows]
+    blocked = [r for r in rows if "blocked" in r.name]
+    assert blocked[0].expected > blocked[1].expected > 0.1  # a place between blocks less; both block for real
+
+
+def test_the_series_check_can_fail():
+    """A second booth 20% slower than the check assumes: the Jackson wait before it falls outside its interval."""
+    rows = check_series({**SERIES_CASE, "second_min": SERIES_CASE["second_min"] * 1.2})
+    exact = mmc(SERIES_CASE["per_h"], 60.0 / SERIES_CASE["second_min"], 1).wq * 60.0
+    second = [r for r in rows if "second" in r.name][0]
+    assert not second.ci95_low <= exact <= second.ci95_high

@@ -30,6 +30,7 @@ __all__ = [
     "erlang_c",
     "MMc",
     "mmc",
+    "tandem_blocking_throughput",
     "fluid_queue",
     "step_area",
     "LittleCheck",
@@ -99,6 +100,29 @@ def mmc(arrival_rate: float, service_rate: float, servers: int) -> MMc:
     wq = c / (servers * service_rate - arrival_rate)
     w = wq + 1.0 / service_rate
     return MMc(arrival_rate, service_rate, servers, rho, c, wq, arrival_rate * wq, w, arrival_rate * w)
+
+
+def tandem_blocking_throughput(mu1: float, mu2: float, holding: int) -> float:
+    """Long-run throughput of two single exponential booths in series with an endless queue before the first,
+    ``holding`` places between them and blocking after service (rates per unit time).
+
+    The Markov chain's state is n, the parties past the first booth and not yet through the second
+    (0 .. holding + 1), plus one state 'the first booth holds a finished party' (blocked); it is solved
+    exactly. The throughput is mu2 x P(second booth busy) = mu1 x P(first booth not blocked). Reference:
+    Perros, *Queueing networks with blocking* (1994), the two-station case.
+    """
+    states = holding + 3
+    q = np.zeros((states, states))
+    for n in range(holding + 2):  # the first booth is serving: a service ends at mu1
+        q[n, n + 1] += mu1
+    for n in range(1, states):  # the second booth is serving: from 'blocked', the blocked party moves up
+        q[n, n - 1] += mu2
+    np.fill_diagonal(q, -q.sum(axis=1))
+    a = np.vstack([q.T, np.ones(states)])
+    b = np.zeros(states + 1)
+    b[-1] = 1.0
+    pi = np.linalg.lstsq(a, b, rcond=None)[0]
+    return float(mu2 * (1.0 - pi[0]))
 
 
 def fluid_queue(

@@ -1,6 +1,6 @@
 """Verification and validation: does the engine compute what it claims, and does a scenario match reality?
 
-The built-in suite (``python -m model validate``) runs five kinds of check
+The built-in suite (``python -m model validate``) runs six kinds of check
 and returns one row per check:
 
 * **M/M/c** cases built in code (constant Poisson departures, one person per
@@ -14,6 +14,9 @@ and returns one row per check:
 * **Release quotas and batches**: a daily quota and a daily batch with
   booths that never limit release parties exactly when the fluid solution
   says (every service start, exactly), and no day exceeds its quota.
+* **Controls in series**: the waits before two M/M/1 controls in series
+  against Jackson's product form, and blocking after service with 0 and 1
+  places between against the exact two-station Markov chain.
 * **Little's law and conservation** on a real scenario: queue series against
   party log, and every person in exactly one state at every instant.
 * **Calibration**: a scenario's *targets file* (reported facts, each with a
@@ -47,6 +50,7 @@ from .checks import (
     mmc_cases,
 )
 from .release_check import check_release
+from .series_check import check_series
 from .replications import run_replications
 
 __all__ = ["Suite", "run_suite"]
@@ -94,6 +98,7 @@ def run_suite(scenario_path: str | Path, quick: bool = False, workers: int = 1, 
     fluid_rows, curve = check_fluid()
     rows += fluid_rows
     rows += check_release()
+    rows += check_series()
     reps = 2 if quick else (targets.replications if targets else scenario.replications)
     records = run_replications(scenario, range(reps), workers)
     rows += check_little(scenario, records)
