@@ -187,3 +187,14 @@ def test_the_series_check_can_fail():
     exact = mmc(SERIES_CASE["per_h"], 60.0 / SERIES_CASE["second_min"], 1).wq * 60.0
     second = [r for r in rows if "second" in r.name][0]
     assert not second.ci95_low <= exact <= second.ci95_high
+
+
+def test_a_stage_has_its_own_secondary_inspection():
+    """Everyone is held at the entry for exactly 1 h, one inspector, room for one held car: the k-th car crosses at
+    5 + 5 + 60 k minutes, and the entry's booth waits for the holding area (blocked) meanwhile."""
+    inspection = {"booths": 1, "party_probability": {"car": 1.0}, "time_h": {"dist": "fixed", "value": 1.0}, "holding_capacity": 1}
+    records = simulate_replication(stage_scenario({**ENTRY, "inspection": inspection}, 3))
+    p = records.parties
+    initial = p["initial"]
+    assert p["inspected"][initial].all()
+    np.testing.assert_allclose(np.sort(p["crossed_at"][initial]), [70.0, 130.0, 190.0])

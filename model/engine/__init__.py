@@ -3,7 +3,7 @@
 What is here: samplers and named random streams, departures (a
 non-homogeneous Poisson process per origin), the party and its lifecycle,
 crossings (booth pools, gates with release quotas and batches, schedules,
-closures, holding areas, lanes that change), the decisions
+closures, holding areas, lanes that change), metering points up the road, the decisions
 people make on the way (route choice, balking, reneging, diversion), buses,
 queue reports, and the records a replication hands over: numpy columns with
 times in minutes from the scenario start.

@@ -28,12 +28,22 @@ __all__ = ["Ticket", "BoothPool", "Control", "StagePost", "CrossingPost", "merge
 
 
 class Control:
-    """One control of a crossing (its own booths, or a stage after them): a booth pool per channel and the
-    processes that change them (booth schedules, check regimes, closures for all or one channel)."""
+    """One control of a crossing (its own booths, or a stage after them): a booth pool per channel, the
+    processes that change them (booth schedules, check regimes, closures for all or one channel) and any
+    secondary inspection after them."""
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, crossing: Crossing, spec: Crossing | Stage,
                  on_change, extra_closures=(), stage: str | None = None):
         self.env, self.stage = env, stage
+        self.inspectors = self.holding = None  # secondary inspection after this control's booths, if any
+        self.not_held_probability: dict[str, tuple[float, float]] = {}  # per mode: P(party not held), P(person not held)
+        if spec.inspection is not None:
+            self.not_held_probability = {
+                mode: (1.0 - getattr(spec.inspection.party_probability, mode), 1.0 - getattr(spec.inspection.person_probability, mode))
+                for mode in MODES
+            }
+            self.inspectors = simpy.Resource(env, spec.inspection.booths)
+            self.holding = simpy.Resource(env, spec.inspection.holding_capacity)
         self.pools: dict[str, BoothPool] = {
             mode: _pool(env, scenario, crossing, spec.channel(mode), mode, on_change, stage)
             for mode in MODES if spec.channel(mode) is not None
@@ -100,22 +110,12 @@ class StagePost(Control):
 
 
 class CrossingPost(Control):
-    """One crossing during a run: its own control (booth pools, regimes, closures), inspection and holding
-    area, the lanes of its approach road, and the stages that follow it (:class:`StagePost`)."""
+    """One crossing during a run: its own control (booth pools, regimes, closures, inspection), the lanes of its approach road, and the stages that follow it (:class:`StagePost`)."""
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, spec: Crossing, on_change, extra_closures=(),
                  on_km_change=None):
         super().__init__(env, scenario, spec, spec, on_change, extra_closures)
         self.spec, self.name = spec, spec.name
-        self.inspectors = self.holding = None
-        self.not_held_probability: dict[str, tuple[float, float]] = {}  # per mode: P(party not held), P(person not held)
-        if spec.inspection is not None:
-            self.not_held_probability = {
-                mode: (1.0 - getattr(spec.inspection.party_probability, mode), 1.0 - getattr(spec.inspection.person_probability, mode))
-                for mode in MODES
-            }
-            self.inspectors = simpy.Resource(env, spec.inspection.booths)
-            self.holding = simpy.Resource(env, spec.inspection.holding_capacity)
         if spec.lanes_schedule:
             env.process(self._follow_lanes([(scenario.minutes(s.at), s) for s in spec.lanes_schedule], on_km_change))
         self.stages = [StagePost(env, scenario, spec, st, on_change) for st in spec.stages]

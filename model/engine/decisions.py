@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 
 from ..scenario import MODES, Scenario, haversine_km
-from .crossing import BoothPool, CrossingPost
+from .crossing import BoothPool, Control, CrossingPost
 from .entities import Party
 from .reports import QueueReports
 from .routes import RouteState
@@ -134,8 +134,9 @@ class Decisions:
             return "walk"
         return "give_up"
 
-    def held_for_inspection(self, p: Party, post: CrossingPost) -> bool:
-        """Whether the party is held for secondary inspection after its booth."""
+    def held_for_inspection(self, p: Party, post: Control) -> bool:
+        """Whether the party is held for secondary inspection after its booth at control ``post`` (a crossing's
+        own, or a stage)."""
         multiplier = post.pools[p.mode].inspection_multiplier
         if multiplier <= 0:
             return False

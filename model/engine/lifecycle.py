@@ -1,10 +1,13 @@
 """The life of one party, in the order of the real process.
 
-Depart and choose a crossing, travel there, join its queue (or balk and drive
+Depart and choose a crossing, travel there, pass any metering point on the
+road into it (:mod:`model.engine.metering`), join its queue (or balk and drive
 on), wait (or renege: walk, divert, give up), be served at a booth, perhaps be
 held for secondary inspection, cross. :func:`party` is a SimPy process
 function; the decisions it asks for live in :mod:`model.engine.decisions`,
 the booths and queues in :mod:`model.engine.crossing` and :mod:`model.engine.booths`.
+``arrived_at`` is the arrival at the end of the road, before any metering
+point: a party's wait includes the one there.
 """
 
 from __future__ import annotations
@@ -30,35 +33,26 @@ def party(surge, p: Party, crossing: str | None = None):
         post = surge.posts[crossing]
         pool = post.pools[p.mode]
         p.crossing = crossing
-        if decide.balks(p, pool):
-            crossing = yield from _divert(surge, p, crossing)
+        if not (yield from surge.meters.pass_through(p, crossing)):  # turned back up the road, or out of patience there
+            action = decide.renege_action(p)
+        elif decide.balks(p, pool):
+            action = "divert"
         else:
             p.outcome = "waiting_at_end"
             turn = pool.join(p)
             if turn is None or (yield turn):  # a booth was free, or took the party before its patience ran out
                 break
             action = decide.renege_action(p)
-            if action == "walk" and "foot" in post.pools:  # the car leaves the queue, its people join the walkers'
-                p.mode, p.walked, p.patience_min, p.balk_people = "foot", True, INF, INF
-                continue
-            crossing = (yield from _divert(surge, p, crossing)) if action == "divert" else None
+        if action == "walk" and "foot" in post.pools:  # the car leaves the queue, its people join the walkers'
+            p.mode, p.walked, p.patience_min, p.balk_people = "foot", True, INF, INF
+            continue
+        crossing = (yield from _divert(surge, p, crossing)) if action == "divert" else None
         if crossing is None:
             return _give_up(p, env.now)
         p.arrived_at = env.now
 
     p.service_start_at = env.now
-    yield from _serve(env, p, pool)
-    leave_booth = pool.release  # the booth the party is at, freed once it can move on
-    if post.inspectors is not None and decide.held_for_inspection(p, post):
-        p.inspected = True
-        slot = post.holding.request()
-        yield slot  # the booth stays blocked until the holding area has room
-        pool.release()
-        leave_booth = None
-        with post.inspectors.request() as inspector:
-            yield inspector
-            yield env.timeout(surge.inspection_time[crossing]() * 60.0)
-        post.holding.release(slot)
+    leave_booth = yield from _pass_control(surge, p, post, pool, crossing)
     for stage in post.stages:  # controls in series: the holding space before each, then its queue and booth
         here = stage.pools.get(p.mode)
         if here is None:
@@ -71,12 +65,30 @@ def party(surge, p: Party, crossing: str | None = None):
             leave_booth()
         if turn is not None:
             yield turn
-        yield from _serve(env, p, here)
-        leave_booth = here.release
+        leave_booth = yield from _pass_control(surge, p, stage, here, f"{crossing}@{stage.stage}")
     if leave_booth is not None:
         leave_booth()
     p.crossed_at = env.now
     p.outcome = "crossed"
+
+
+def _pass_control(surge, p: Party, control, pool, inspection: str):
+    """A booth of ``pool`` checks the party, which may then be held for secondary inspection at ``control``
+    (timed by ``surge.inspection_time[inspection]``). Returns the booth's release if the party still stands at
+    it (it leaves once it can move on), or None if the inspection's holding area took it off the booth."""
+    env = surge.env
+    yield from _serve(env, p, pool)
+    if control.inspectors is None or not surge.decisions.held_for_inspection(p, control):
+        return pool.release
+    p.inspected = True
+    slot = control.holding.request()
+    yield slot  # the booth stays blocked until the holding area has room
+    pool.release()
+    with control.inspectors.request() as inspector:
+        yield inspector
+        yield env.timeout(surge.inspection_time[inspection]() * 60.0)
+    control.holding.release(slot)
+    return None
 
 
 def _serve(env, p: Party, pool):

@@ -21,6 +21,7 @@ from .crossing import CrossingPost, random_closure_windows
 from .decisions import Decisions
 from .entities import Party
 from .lifecycle import party
+from .metering import MeterPoints
 from .process import start
 from .records import QueueLog, RunRecords
 from .reports import QueueReports, reports_needed
@@ -56,6 +57,9 @@ class Surge:
                 pool.service_factor = make_sampler(
                     unit_mean_spec(pool.service.dist, pool.service.cv), stream(seed, replication, StreamId.SERVICE, post.name, pool.label)
                 )
+        self.meters = MeterPoints(env, scenario, replication, self.queue_log.record)
+        for pool in self.meters.pools():  # after the crossings' pools: their log keys stay as they were
+            self.queue_log.register(pool)
         self.routes = build_routes(scenario, replication)
         self.reports = QueueReports(env, scenario, self.posts)
         self.decisions = Decisions(scenario, replication, self.posts, self.routes, self.reports)
@@ -63,10 +67,13 @@ class Surge:
         self.diversion_speed = make_sampler(
             scenario.behaviour.diversion_speed_kmh, stream(seed, replication, StreamId.DIVERSION_TRAVEL)
         )
-        self.inspection_time = {
+        self.inspection_time = {  # per control with secondary inspection: the crossing's own, then crossing@stage
             c.name: make_sampler(c.inspection.time_h, stream(seed, replication, StreamId.INSPECTION_TIME, c.name))
             for c in scenario.crossings
             if c.inspection is not None
+        } | {
+            f"{c.name}@{st.name}": make_sampler(st.inspection.time_h, stream(seed, replication, StreamId.INSPECTION_TIME, c.name, st.name))
+            for c in scenario.crossings for st in c.stages if st.inspection is not None
         }
         self.bus_stops = BusStops(env, scenario, self.routes, self.walk_speed, self.launch)
         self.parties: list[Party] = []
@@ -105,13 +112,16 @@ class Surge:
         self.bus_stops.start()
         if reports_needed(self.scenario):
             self.env.process(self.reports.publish())
-        for post in self.posts.values():
-            for pool in post.all_pools():
-                self.queue_log.record(pool)
+        for pool in self._pools():
+            self.queue_log.record(pool)
         self.env.run(until=self.scenario.horizon_min)
         log.debug("replication %d: %d parties, %d buses", self.replication, len(self.parties), len(self.bus_stops.buses))
-        stays = [(pool.crossing, pool.label, pool.stays + pool.open_stays()) for post in self.posts.values() for pool in post.all_pools()]
+        stays = [(pool.crossing, pool.label, pool.stays + pool.open_stays()) for pool in self._pools()]
         return RunRecords.from_parties(self.replication, self.parties, self.bus_stops.buses, self.queue_log, stays)
+
+    def _pools(self) -> list:
+        """Every queue of the replication: the crossings' booth pools, then the metering points'."""
+        return [pool for post in self.posts.values() for pool in post.all_pools()] + self.meters.pools()
 
 
 def simulate_replication(scenario: Scenario, replication: int = 0) -> RunRecords:

@@ -34,6 +34,7 @@ class StreamId(IntEnum):
     INITIAL_QUEUE = 11
     DIVERSION_TRAVEL = 12
     RANDOM_CLOSURES = 13
+    METERING = 14
 
 
 def _key(name: str | int) -> int:

@@ -40,8 +40,10 @@ class BoothEffect:
 
 
 def bottleneck(results: Results) -> tuple[str, str]:
-    """The (crossing, channel) with the most person-hours waiting, over all replications (from the queue series)."""
+    """The (crossing, channel) with the most person-hours waiting, over all replications (from the queue series);
+    channels of the crossings' own booths only (not a metering point's or a later stage's, ``mode@name``)."""
     q = results.queues
+    q = q[q["channel"].isin(MODES)] if not q.empty else q
     if q.empty:
         c = results.scenario.crossings[0]
         return c.name, next(m for m in MODES if c.channel(m) is not None)

@@ -7,7 +7,8 @@ names), distribution specs as data, loading a TOML file with ``extends`` and
 module per concern: ``schema`` (the top-level model and its cross-field checks),
 its sections in ``origins``, ``crossings``, ``routes``, ``behaviour`` and
 ``key_figures`` (on the shared base in ``base``), ``operations`` (release quotas
-and batches, recurring rules, lanes that change), ``recurring`` (recurring
+and batches, recurring rules, lanes that change), ``metering`` (control points up the road into a crossing),
+``recurring`` (recurring
 rules expanded into one-off lists at load time), ``times`` (date-time fields),
 ``distributions``, ``loading``, ``plausibility`` (the table of plausible
 ranges) and ``errors``.

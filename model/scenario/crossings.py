@@ -172,6 +172,7 @@ class Stage(_Part):
                                                      description="regimes at local times of day, expanded into regimes")
     recurring_closures: list[RecurringClosure] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
                                                        description="closures at local times of day, expanded into closures")
+    inspection: Inspection | None = Field(None, description="secondary inspection after this stage's booths")
 
     def channel(self, mode: str) -> Channel | None:
         return getattr(self, mode)

@@ -22,10 +22,11 @@ from pydantic import Field, ModelWrapValidatorHandler, field_validator, model_va
 
 from .base import _Part
 from .behaviour import Behaviour, Information, Walking
-from .crossings import Crossing
+from .crossings import Crossing, _empty
 from .errors import ScenarioError
 from .fields import MAX_LIST, MAX_PERIOD_DAYS, MAX_POINTS, MAX_SEED, Label, LatLon, Real, ScenarioName, Text, Whole
 from .key_figures import KeyFigureRules
+from .metering import Metering, check_metering
 from .needs import Needs
 from .origins import Origin
 from .recurring import check_operations, expand_recurring
@@ -63,6 +64,8 @@ class Scenario(_Part):
     border: list[LatLon] = Field(default_factory=list, max_length=MAX_POINTS, description="[lat, lon] of the state border")
     key_figures: KeyFigureRules = KeyFigureRules()
     needs: Needs = Field(default_factory=Needs, description="what people waiting need: night window, standards, shares")
+    metering: list[Metering] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
+                                     description="control points up the road into a crossing (model.scenario.metering)")
 
     @field_validator("timezone")
     @classmethod
@@ -217,6 +220,7 @@ def _check_scenario(s: Scenario) -> None:
             if abs(total - 1.0) > 1e-6:
                 raise ScenarioError(f"routes (origin {o.name}).share", round(total, 6), "shares of an origin's routes must sum to 1")
     check_operations(s)
+    check_metering(s)
     s.needs.check(list(origins))
 
 
