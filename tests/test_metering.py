@@ -232,3 +232,14 @@ def test_bad_metering_is_one_line_and_exit_2(case, capsys, tmp_path):
     lines = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and "error:" in lines[0], lines
     assert "example_metering.toml" in lines[0] and fragment in lines[0], lines[0]
+
+
+def test_validate_checks_metering_against_lindleys_recursion():
+    """Poisson 40/h into 30/h: every pass exactly where the recursion says, and full hours pass exactly 30."""
+    from model.experiments.release_check import METERING_CASE, check_metering
+
+    rows = check_metering()
+    assert [r.passed for r in rows] == [True, True]
+    assert rows[0].simulated == 0.0 and rows[1].simulated == 0.0  # a queue stood: some hour passed exactly the rate
+    assert "at most 30 in an hour" in rows[1].note
+    assert all(r.passed for r in check_metering({**METERING_CASE, "vph": 45.0}))  # a light load: exact too

@@ -1,4 +1,4 @@
-"""Verification of release quotas and batches against their exact (fluid) solution.
+"""Verification of release quotas, batches and metering up the road against their exact solutions.
 
 With booths that never limit (many booths, a fixed service far shorter than
 any gap) a gated channel releases parties exactly as its gate says: in
@@ -10,6 +10,12 @@ bit, no quota period may exceed its quota, and every start under batches
 must fall at a batch time. With everyone waiting at the start (a constant
 arrival stream of height M) the cumulative released at the end of day k is
 min(M, N x (k + 1)): the classic fluid answer.
+
+A metering point that lets ``vph`` vehicles an hour through is a queue with
+a deterministic server of ``60 / vph`` minutes: the k-th car passes at
+d_k = max(a_k, d_(k-1) + 60 / vph) (Lindley's recursion; those still
+waiting when the metering ends pass then), which the simulated passes must
+equal, and no clock hour may pass more than ``vph``.
 """
 
 from __future__ import annotations
@@ -17,11 +23,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import simulate_replication
-from ..scenario import Scenario
+from ..scenario import Scenario, scenario_from_dict
 from ..scenario.recurring import quota_periods
 from .checks import CheckRow, _iso, _one_gate
 
-__all__ = ["RELEASE_CASE", "release_scenario", "release_times", "check_release"]
+__all__ = ["RELEASE_CASE", "release_scenario", "release_times", "check_release", "METERING_CASE", "check_metering"]
 
 #: A queue of 1000 cars at the start plus 20 cars an hour, a quota of 300 a day (or a column of 300 at 17:00), 5 days.
 RELEASE_CASE = {"initial": 1000, "per_h": 20.0, "quota": 300, "batch_at": "17:00", "days": 5, "booths": 1000,
@@ -107,3 +113,37 @@ def _max_error(simulated: np.ndarray, expected: np.ndarray) -> float:
         return float("inf")
     diff = np.abs(simulated[~both] - expected[~both])
     return float(diff.max()) if len(diff) else 0.0
+
+
+#: Poisson arrivals of 40 cars an hour for two days into a point that lets 30 an hour through, from 06:00 to 30:00.
+METERING_CASE = {"per_h": 40.0, "vph": 30.0, "days": 2, "starts_min": 360.0, "ends_min": 1800.0}
+
+
+def check_metering(case: dict = METERING_CASE) -> list[CheckRow]:
+    """Every pass through a metering point against Lindley's recursion (exact), and the most passed in a clock hour."""
+    horizon = case["days"] * 1440.0
+    origin = {"people": case["per_h"] * horizon / 60.0,
+              "departures": [{"at": _iso(0), "people_per_h": case["per_h"]}, {"at": _iso(horizon), "people_per_h": case["per_h"]}]}
+    car = {"booths": 1000, "service": {"per_vehicle_min": 1e-3, "dist": "fixed"}}
+    raw = _one_gate("metering", horizon, origin, car, 17).model_dump(mode="json", by_alias=True, exclude_none=True)
+    raw["metering"] = [{"name": "police", "crossing": "gate", "vehicles_per_hour": case["vph"],
+                        "starts": _iso(case["starts_min"]), "ends": _iso(case["ends_min"])}]
+    s = scenario_from_dict(raw, "metering")
+    stays = simulate_replication(s, 0).stays
+    mine = (stays["channel"] == "car@police") & (stays["how"] == "served")
+    joined, left = stays["joined_at"][mine], stays["left_at"][mine]
+    order = np.lexsort((stays["party_id"][mine], joined))
+    joined, left = joined[order], left[order]
+    headway, expected, last = 60.0 / case["vph"], np.empty(len(joined)), -np.inf
+    for k, a in enumerate(joined):
+        last = expected[k] = max(a, last + headway)
+    expected = np.minimum(expected, case["ends_min"])  # when the metering ends, everyone still waiting drives on
+    err = _max_error(left, expected)
+    hours = np.floor(left[left < case["ends_min"]] / 60.0)
+    most = int(np.bincount(hours.astype(int)).max()) if len(hours) else 0
+    note = f"Poisson {case['per_h']:g}/h into {case['vph']:g} vehicles/h for {(case['ends_min'] - case['starts_min']) / 60:g} h"
+    return [CheckRow("release", "metering: every pass against Lindley's recursion with a fixed headway (max |error|, min)",
+                     0.0, err, err, err, "<= 1e-9", err <= 1e-9, note, replications=1),
+            CheckRow("release", "metering: most vehicles passed in a clock hour above the rate", 0.0, float(most - case["vph"]),
+                     float(most - case["vph"]), float(most - case["vph"]), "<= 0", most <= case["vph"],
+                     f"{len(left)} passes; at most {most} in an hour", replications=1)]

@@ -13,7 +13,9 @@ and returns one row per check:
   km must equal the fluid solution exactly at every service epoch.
 * **Release quotas and batches**: a daily quota and a daily batch with
   booths that never limit release parties exactly when the fluid solution
-  says (every service start, exactly), and no day exceeds its quota.
+  says (every service start, exactly), and no day exceeds its quota; a
+  metering point passes cars exactly as Lindley's recursion with its fixed
+  headway says.
 * **Controls in series**: the waits before two M/M/1 controls in series
   against Jackson's product form, and blocking after service with 0 and 1
   places between against the exact two-station Markov chain.
@@ -49,7 +51,7 @@ from .checks import (
     check_mmc,
     mmc_cases,
 )
-from .release_check import check_release
+from .release_check import check_metering, check_release
 from .series_check import check_series
 from .replications import run_replications
 
@@ -97,7 +99,7 @@ def run_suite(scenario_path: str | Path, quick: bool = False, workers: int = 1, 
     rows: list[CheckRow] = check_mmc(mmc_cases(quick), workers)  # every case at once on the workers
     fluid_rows, curve = check_fluid()
     rows += fluid_rows
-    rows += check_release()
+    rows += check_release() + check_metering()
     rows += check_series()
     reps = 2 if quick else (targets.replications if targets else scenario.replications)
     records = run_replications(scenario, range(reps), workers)
