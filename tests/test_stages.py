@@ -68,6 +68,8 @@ def test_a_party_crosses_after_the_last_control_and_waits_at_each():
     entry = channel_stays(records, "car@entry")
     initial = np.isin(entry["party_id"], p["party_id"][p["initial"]])
     np.testing.assert_allclose(np.sort((entry["left_at"] - entry["joined_at"])[initial]), [0.0, 5.0, 10.0, 15.0])
+    # a party's wait counts both: before the exit (0, 5, 10, 15 min) and before the entry
+    np.testing.assert_allclose(np.sort(p["wait_h"][p["initial"]]) * 60.0, [0.0, 10.0, 20.0, 30.0])
 
 
 def tandem(arrivals_per_h: float, first: tuple[int, float], second: tuple[int, float], days: int, holding=None):
@@ -198,3 +200,7 @@ def test_a_stage_has_its_own_secondary_inspection():
     initial = p["initial"]
     assert p["inspected"][initial].all()
     np.testing.assert_allclose(np.sort(p["crossed_at"][initial]), [70.0, 130.0, 190.0])
+    # waits: before the exit 0, 5 and 10 min; before the entry 0, 0 and 55: car 2 is checked at the entry at
+    # 10-15 and stands at its booth until the held car 1 leaves the holding area at 70, so car 3, through the
+    # exit at 15, waits until 70 (standing at the entry booth for the holding area is not a wait for a control)
+    np.testing.assert_allclose(np.sort(p["wait_h"][initial]) * 60.0, [0.0, 5.0, 10.0 + 55.0])

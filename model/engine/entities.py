@@ -47,4 +47,5 @@ class Party:
     initial: bool = False
     travel_mode: str = ""  # the mode it set off in (``mode`` becomes foot if its people walk)
     bus_id: int = -1
+    later_wait_min: float = 0.0  # minutes waiting for the controls after the first (controls in series)
     riders: tuple["Party", ...] = ()

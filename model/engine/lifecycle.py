@@ -53,6 +53,7 @@ def party(surge, p: Party, crossing: str | None = None):
 
     p.service_start_at = env.now
     leave_booth = yield from _pass_control(surge, p, post, pool, crossing)
+    done = env.now  # through the control before: from here on the party waits for the next
     for stage in post.stages:  # controls in series: the holding space before each, then its queue and booth
         here = stage.pools.get(p.mode)
         if here is None:
@@ -65,7 +66,9 @@ def party(surge, p: Party, crossing: str | None = None):
             leave_booth()
         if turn is not None:
             yield turn
+        p.later_wait_min += env.now - done  # blocked at the booth before, then in the holding space
         leave_booth = yield from _pass_control(surge, p, stage, here, f"{crossing}@{stage.stage}")
+        done = env.now
     if leave_booth is not None:
         leave_booth()
     p.crossed_at = env.now

@@ -117,7 +117,7 @@ def _copy_bus_record(bus: Party) -> None:
         g.first_crossing, g.crossing = bus.first_crossing, bus.crossing
         g.arrived_at, g.service_start_at, g.crossed_at = bus.arrived_at, bus.service_start_at, bus.crossed_at
         g.gave_up_at, g.outcome, g.diversions = bus.gave_up_at, bus.outcome, bus.diversions
-        g.walked, g.inspected = bus.walked, bus.inspected
+        g.walked, g.inspected, g.later_wait_min = bus.walked, bus.inspected, bus.later_wait_min
 
 
 def _stay_columns(stays: list[tuple[str, str, list[tuple]]]) -> Columns:
@@ -163,7 +163,8 @@ class RunRecords:
         n = len(parties)
         text = ("origin", "travel_mode", "first_crossing", "crossing", "outcome")
         numbers = {"id": np.int64, "people": np.int64, **{t: float for t in PARTY_TIMES}, "diversions": np.int64,
-                   "reroutes": np.int64, "walked": bool, "inspected": bool, "initial": bool, "bus_id": np.int64}
+                   "reroutes": np.int64, "walked": bool, "inspected": bool, "initial": bool, "bus_id": np.int64,
+                   "later_wait_min": float}
         # field by field: transposing every party into tuples at once would hold the whole log twice
         col = {f: np.fromiter(map(attrgetter(f), parties), dtype=object, count=n) for f in text}
         col.update({f: np.fromiter(map(attrgetter(f), parties), dtype=dtype, count=n) for f, dtype in numbers.items()})
@@ -176,7 +177,8 @@ class RunRecords:
             "crossing": col["crossing"],
             **{t: col[t] for t in PARTY_TIMES},
             "outcome": col["outcome"],
-            "wait_h": (col["service_start_at"] - col["arrived_at"]) / 60.0,
+            # waiting for the first booth, and for each control after it (0 with one control)
+            "wait_h": (col["service_start_at"] - col["arrived_at"] + col["later_wait_min"]) / 60.0,
             "diverted": col["diversions"] > 0,
             "diversions": col["diversions"],
             "rerouted": col["reroutes"] > 0,
