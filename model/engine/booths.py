@@ -101,10 +101,11 @@ class BoothPool:
         # no booth is free (booths never idle while anyone waits): queue up
         return self._queue_up(Ticket(self, party, env.event(), now))
 
-    def _queue_up(self, ticket: Ticket) -> simpy.Event:
-        """Put ``ticket`` at the back of the queue, its patience on the timer; its turn event."""
+    def _queue_up(self, ticket: Ticket, line: deque | None = None) -> simpy.Event:
+        """Put ``ticket`` at the back of the queue (or of ``line``, a line of its own that counts in the
+        queue), its patience on the timer; its turn event."""
         party = ticket.party
-        self._queue.append(ticket)
+        (self._queue if line is None else line).append(ticket)
         self.parties_waiting += 1
         self.people_waiting += party.people
         self._on_change(self)
@@ -152,11 +153,14 @@ class BoothPool:
         queue, now = self._queue, self.env.now
         while queue and self.busy < self.booths_open:
             ticket = queue.popleft()
-            if not ticket.active:
-                continue
-            ticket.active = False
-            self.busy += 1
-            self.parties_waiting -= 1
-            self.people_waiting -= ticket.party.people
-            self.stays.append((ticket.party.id, ticket.joined_at, now, "served"))
-            ticket.turn.succeed(True)
+            if ticket.active:
+                self._start(ticket, now)
+
+    def _start(self, ticket: Ticket, now: float) -> None:
+        """A booth takes the party of ``ticket`` (out of the queue already) now."""
+        ticket.active = False
+        self.busy += 1
+        self.parties_waiting -= 1
+        self.people_waiting -= ticket.party.people
+        self.stays.append((ticket.party.id, ticket.joined_at, now, "served"))
+        ticket.turn.succeed(True)

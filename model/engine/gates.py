@@ -77,13 +77,8 @@ class GatedPool(BoothPool):
             if not self._may_pass(ticket):
                 break
             queue.popleft()
-            ticket.active = False
-            self.busy += 1
             self._take()
-            self.parties_waiting -= 1
-            self.people_waiting -= ticket.party.people
-            self.stays.append((ticket.party.id, ticket.joined_at, now, "served"))
-            ticket.turn.succeed(True)
+            self._start(ticket, now)
 
     def set_quota(self, parties: float) -> None:
         """A new period begins with ``parties`` to let through (inf: no quota)."""

@@ -64,20 +64,8 @@ class MeterPool(BoothPool):
             return None
         if allowed:
             return self._queue_up(Ticket(self, party, self.env.event(), now))
-        ticket = HeldTicket(self, party, self.env.event(), now)
-        self._held.append(ticket)
-        return self._queue_up_held(ticket)
-
-    def _queue_up_held(self, ticket: HeldTicket) -> simpy.Event:
-        """Count a refused party in the queue (beside it, not in line), its patience on the timer; its turn event."""
-        party = ticket.party
-        self._held_waiting += 1
-        self.parties_waiting += 1
-        self.people_waiting += party.people
-        self._on_change(self)
-        if party.patience_min < INF:
-            self._patience.add(ticket.joined_at + party.patience_min, ticket, self.parties_waiting)
-        return ticket.turn
+        self._held_waiting += 1  # counted in the queue, but beside it, not in line
+        return self._queue_up(HeldTicket(self, party, self.env.event(), now), self._held)
 
     def leave(self, ticket: Ticket) -> None:
         """As :meth:`BoothPool.leave`; a held party's patience ran out (it is no longer held either)."""
@@ -98,17 +86,13 @@ class MeterPool(BoothPool):
         self._dispatch()
         self._on_change(self)
 
-    def _dispatch(self) -> None:
-        queue, now = self._queue, self.env.now
-        while queue and self.busy < self.booths_open:
-            ticket = queue.popleft()
-            if not ticket.active:
-                continue
-            ticket.active = False
-            self.parties_waiting -= 1
-            self.people_waiting -= ticket.party.people
-            self._let_through(ticket.party.id, ticket.joined_at, now)
-            ticket.turn.succeed(True)
+    def _start(self, ticket: Ticket, now: float) -> None:
+        """The party of ``ticket`` passes now (the one "booth" is the headway)."""
+        ticket.active = False
+        self.parties_waiting -= 1
+        self.people_waiting -= ticket.party.people
+        self._let_through(ticket.party.id, ticket.joined_at, now)
+        ticket.turn.succeed(True)
 
     def open_stays(self) -> list[tuple]:
         return super().open_stays() + [(t.party.id, t.joined_at, math.nan, "waiting") for t in self._held if t.active]
