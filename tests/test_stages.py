@@ -18,12 +18,12 @@ import pytest
 from conftest import PARAMS, tiny_scenario
 
 from model.analysis.controls import control_tables
-from model.analysis.replication import summarise_replication
 from model.analysis.key_figures import mean_ci
+from model.analysis.replication import summarise_replication
 from model.analysis.theory import mmc, tandem_blocking_throughput
 from model.cli import main
-from model.experiments.series_check import SERIES_CASE, check_series
 from model.engine import simulate_replication
+from model.experiments.series_check import SERIES_CASE, check_series
 from model.scenario import apply_overrides, read_scenario_dict, scenario_from_dict
 
 ENTRY = {"name": "entry", "car": {"booths": 1, "service": {"per_vehicle_min": 5.0, "dist": "fixed"}}}

@@ -22,6 +22,7 @@ from ..scenario.recurring import quota_periods
 from .booths import BoothPool, Ticket
 from .gates import GatedPool, follow_release
 from .holding import HoldingSpace
+from .priority import PriorityPool, queue_levels
 from .samplers import draw
 
 __all__ = ["Ticket", "BoothPool", "Control", "StagePost", "CrossingPost", "merge_windows", "random_closure_windows"]
@@ -110,7 +111,8 @@ class StagePost(Control):
 
 
 class CrossingPost(Control):
-    """One crossing during a run: its own control (booth pools, regimes, closures, inspection), the lanes of its approach road, and the stages that follow it (:class:`StagePost`)."""
+    """One crossing during a run: its own control (booth pools, regimes, closures, inspection), the lanes of
+    its approach road, and the stages that follow it (:class:`StagePost`)."""
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, spec: Crossing, on_change, extra_closures=(),
                  on_km_change=None):
@@ -155,12 +157,16 @@ class CrossingPost(Control):
 def _pool(env: simpy.Environment, scenario: Scenario, spec: Crossing, channel: Channel, mode: str, on_change,
           stage: str | None = None) -> BoothPool:
     """The booths of a ``mode`` channel of crossing ``spec`` (at a later ``stage``: its queue stands in the
-    holding space, not on the approach road), behind a gate if the channel has a release quota or batches."""
+    holding space, not on the approach road), behind a gate if the channel has a release quota or batches, serving
+    classes in order where some priority class is served first."""
     spacing_m = spec.spacing_m(mode) if stage is None else 0.0
     args = (env, spec.name, mode, channel.booths, channel.service, spacing_m, spec.approach_lanes, on_change)
     label = mode if stage is None else f"{mode}@{stage}"
     release = channel.release
     if release is None or not (release.quotas or release.batches):
+        levels = queue_levels(scenario, spec.name, mode) if scenario.priority else None
+        if levels is not None:  # some class is served first here (never behind a gate: the scenario refuses it)
+            return PriorityPool(*args, label=label, levels=levels)
         return BoothPool(*args, label=label)
     pool = GatedPool(*args, label=label, batched=bool(release.batches))
     quotas = [(scenario.minutes(a), scenario.minutes(b), n) for a, b, n in quota_periods(scenario, release.quotas)]

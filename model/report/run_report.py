@@ -40,6 +40,7 @@ from .chart_frames import (
     wait_by_hour,
     wait_ecdf,
 )
+from .controls_section import controls_section
 from .figures import (
     cumulative_figure,
     flow_figure,
@@ -49,7 +50,6 @@ from .figures import (
     wait_distribution_figure,
 )
 from .map_figure import map_figure
-from .controls_section import controls_section
 from .queue_people import people_section
 from .run_folder import RunFolderError, check_replaceable, replace_text, scenario_sha256
 from .run_tables import ReportError, RunTables, read_run
