@@ -104,7 +104,7 @@ def test_validate_quick_writes_a_run_folder(tmp_path):
     folder = Path(out.stdout.strip().splitlines()[-1])
     table = pd.read_csv(folder / "validation.csv")
     assert {"name", "expected", "simulated", "ci95_low", "ci95_high", "tolerance", "passed"} <= set(table.columns)
-    assert set(table["group"]) == {"M/M/c", "fluid", "release", "series", "Little", "conservation"}
+    assert set(table["group"]) == {"M/M/c", "fluid", "release", "series", "priority", "Little", "conservation"}
     # M/M/c rows say how many replications of how many customers the precision needed, and the target
     mmc = table[table["group"] == "M/M/c"]
     assert len(mmc) == 12 and (mmc["replications"] >= 10).all() and (mmc["customers"] > 0).all()

@@ -30,6 +30,7 @@ __all__ = [
     "queues_on_grid",
     "summarise_grid",
     "daily_crossings",
+    "class_kpis",
     "KPI_UNITS",
     "TIME_KPIS",
 ]
@@ -80,6 +81,31 @@ KPI_UNITS: dict[str, str] = {
     "people_waiting_at_night_max": "people",
 }
 TIME_KPIS = [k for k, unit in KPI_UNITS.items() if unit == "datetime"]
+#: Key figures per priority class, in hours, named prefix + class name (``wait_mean_h_officials``).
+CLASS_KPI_PREFIXES = ("wait_mean_h_", "wait_p90_h_")
+
+
+def class_kpis(scenario: Scenario) -> list[str]:
+    """The per-class wait figures of a scenario with priority classes (each class, then ``regular``); none without."""
+    if not scenario.priority:
+        return []
+    return [f"{prefix}{name}" for name in [pc.name for pc in scenario.priority] + ["regular"] for prefix in CLASS_KPI_PREFIXES]
+
+
+def _class_figures(scenario: Scenario, p: dict[str, np.ndarray]) -> dict[str, float]:
+    """Mean and 90th-percentile wait (h) of the crossed parties per class, each counted in the class it had where it
+    crossed: a class not served first at that crossing (``crossings``) waited there as a regular party."""
+    crossed = p["outcome"] == "crossed"
+    effective = p["priority_class"].copy() if "priority_class" in p else np.full(len(crossed), "regular", dtype=object)
+    for pc in scenario.priority:
+        if pc.crossings:
+            effective[(effective == pc.name) & ~np.isin(p["crossing"], pc.crossings)] = "regular"
+    out = {}
+    for name in [pc.name for pc in scenario.priority] + ["regular"]:
+        w = p["wait_h"][crossed & (effective == name)]
+        out[f"wait_mean_h_{name}"] = float(w.mean()) if len(w) else math.nan
+        out[f"wait_p90_h_{name}"] = float(np.quantile(w, 0.9)) if len(w) else math.nan
+    return out
 
 
 def step_total(series: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -202,6 +228,7 @@ def _party_arrays(p: pd.DataFrame) -> dict[str, np.ndarray]:
         "diverted": p["diverted"].to_numpy(dtype=bool),
         "inspected": p["inspected"].to_numpy(dtype=bool),
         "wait_h": p["wait_h"].to_numpy(dtype=float),
+        **({"priority_class": p["priority_class"].to_numpy(dtype=object)} if "priority_class" in p else {}),
     }
 
 
@@ -315,6 +342,7 @@ def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataF
     series = crossing_series_by_replication(scenario, queues) if series is None else series
     rows = []
     by_rep = dict(iter(parties.groupby("replication", sort=True)))
+    by_class = (lambda q: _class_figures(scenario, q)) if scenario.priority else (lambda q: {})
     for rep in sorted(set(by_rep) | set(queues["replication"].unique())):  # a replication may have no party at all
         p = _party_arrays(by_rep.get(rep, parties.iloc[:0]))
         p["surge"] = np.zeros(len(p["people"]), dtype=bool)
@@ -327,14 +355,15 @@ def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataF
             queue_figures.append(_queue_figures(s, horizon, nights, clearance))
             p["surge"][here] = surge_arrivals(s["time"].to_numpy(), s["people_waiting"].to_numpy(), p["arrived_at"][here],
                                               rules.clearance_people, queue_figures[-1]["surge_cleared_at"], horizon)
+            mine = {k: v[here] for k, v in p.items()}
             rows.append({"replication": rep, "crossing": c.name, **_first_crossing_figures(p, p["first_crossing"] == c.name),
-                         **_party_figures({k: v[here] for k, v in p.items()}), **queue_figures[-1]})
+                         **_party_figures(mine), **queue_figures[-1], **by_class(mine)})
         everyone = np.ones(len(p["people"]), dtype=bool)
         all_figures = {**_first_crossing_figures(p, everyone), **_party_figures(p),
                        **_queue_figures(_summed(series_list), horizon, nights, clearance)}
         all_figures["surge_cleared_at"] = _all_cleared_at(queue_figures, rules.clearance_people)
-        rows.append({"replication": rep, "crossing": "all", **all_figures})
-    return pd.DataFrame(rows, columns=["replication", "crossing", *KPI_UNITS])
+        rows.append({"replication": rep, "crossing": "all", **all_figures, **by_class(p)})
+    return pd.DataFrame(rows, columns=["replication", "crossing", *KPI_UNITS, *class_kpis(scenario)])
 
 
 def t_half_width(x: np.ndarray, confidence: float = 0.95) -> float:
@@ -358,8 +387,9 @@ def mean_ci(x: np.ndarray) -> tuple[float, float, float]:
 def summarise_kpis(per_rep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Mean, sd, t-based confidence interval and 10th/90th percentiles of each figure across replications."""
     rows = []
+    per_class = {c: "h" for c in per_rep.columns if c.startswith(CLASS_KPI_PREFIXES) and c not in KPI_UNITS}
     for crossing, g in per_rep.groupby("crossing", sort=False):
-        for kpi, unit in KPI_UNITS.items():
+        for kpi, unit in (KPI_UNITS | per_class).items():
             x = g[kpi].to_numpy(dtype=float)
             x = x[~np.isnan(x)]
             n = len(x)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from ..engine import PARTY_COLUMNS, QUEUE_COLUMNS, STAY_COLUMNS, RunRecords
+from ..engine import QUEUE_COLUMNS, STAY_COLUMNS, RunRecords
+from ..engine.records import party_columns
 from ..scenario import Scenario
 from .burden import ReplicationBurden, replication_burden
 from .chart_tables import chart_tables
@@ -61,7 +62,7 @@ def summarise_replication(scenario: Scenario, records: RunRecords, extras: bool 
     later if that replication is written after all.
     """
     r = records.replication
-    parties = table(r, records.parties, PARTY_COLUMNS)
+    parties = table(r, records.parties, party_columns(records.parties))  # with priority_class if classes exist
     queues = table(r, records.queues, QUEUE_COLUMNS)
     stays = table(r, records.stays, STAY_COLUMNS)
     series = crossing_series_by_replication(scenario, queues)

@@ -8,6 +8,8 @@ Three results cover what a border crossing does in special cases:
 * **The fluid solution** (cumulative arrivals minus cumulative capacity): with
   deterministic inputs the queue is the reflected difference of two
   piecewise-linear curves, the "cumulative diagram" of traffic engineering.
+* **Cobham's formula** (non-preemptive priority M/M/c): with classes served
+  highest first and one service rate, the mean wait of each class.
 * **Little's law** (L = lambda W): for any queue observed over a window, the
   time-average number waiting equals the arrival rate times the mean time
   waiting, provided every stay is counted only inside the window.
@@ -31,6 +33,7 @@ __all__ = [
     "MMc",
     "mmc",
     "tandem_blocking_throughput",
+    "priority_waits",
     "fluid_queue",
     "step_area",
     "LittleCheck",
@@ -100,6 +103,30 @@ def mmc(arrival_rate: float, service_rate: float, servers: int) -> MMc:
     wq = c / (servers * service_rate - arrival_rate)
     w = wq + 1.0 / service_rate
     return MMc(arrival_rate, service_rate, servers, rho, c, wq, arrival_rate * wq, w, arrival_rate * w)
+
+
+def priority_waits(arrival_rates: list[float], service_rate: float, servers: int) -> list[float]:
+    """Mean wait in queue of each class of a non-preemptive priority M/M/c queue (Cobham 1954).
+
+    Classes are given highest first, all served at rate ``service_rate`` by ``servers`` booths, first come
+    first served within a class. With sigma_k = (lambda_1 + ... + lambda_k) / (c mu) and
+    W0 = C(c, lambda / mu) / (c mu) (Erlang C: the mean residual time until some booth frees, times the
+    probability of waiting), W_k = W0 / ((1 - sigma_{k-1}) (1 - sigma_k)). Reference: Gross & Harris
+    (4th ed.) section 3.4.1, eq. 3.42. Raises ValueError if the queue is unstable (sigma_K >= 1).
+    """
+    if service_rate <= 0 or any(rate < 0 for rate in arrival_rates):
+        raise ValueError("arrival rates must be >= 0 and service_rate > 0")
+    total = sum(arrival_rates)
+    capacity = servers * service_rate
+    if total >= capacity:
+        raise ValueError(f"utilisation {total / capacity:.3g} >= 1: the queue has no steady state")
+    w0 = erlang_c(servers, total / service_rate) / capacity
+    waits, before = [], 0.0
+    for rate in arrival_rates:
+        after = before + rate / capacity
+        waits.append(w0 / ((1.0 - before) * (1.0 - after)))
+        before = after
+    return waits
 
 
 def tandem_blocking_throughput(mu1: float, mu2: float, holding: int) -> float:

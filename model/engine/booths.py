@@ -128,6 +128,15 @@ class BoothPool:
         self._dispatch()
         self._on_change(self)
 
+    def waiting_parties(self) -> list[Party]:
+        """The parties in the queue now, front to back."""
+        return [t.party for t in self._queue if t.active]
+
+    def people_left(self, people: int) -> None:
+        """Some people of a waiting party left it (to walk on); the party keeps its place."""
+        self.people_waiting -= people
+        self._on_change(self)
+
     def open_stays(self) -> list[tuple]:
         """Stays of the parties still in the queue now (the end of a run): not left yet."""
         return [(t.party.id, t.joined_at, float("nan"), "waiting") for t in self._queue if t.active]

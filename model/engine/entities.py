@@ -47,5 +47,7 @@ class Party:
     initial: bool = False
     travel_mode: str = ""  # the mode it set off in (``mode`` becomes foot if its people walk)
     bus_id: int = -1
+    priority: int = 0  # its priority class: 0 regular, k the k-th class listed (model.engine.priority)
     later_wait_min: float = 0.0  # minutes waiting for the controls after the first (controls in series)
+    split_from: int = -1  # for people who left a vehicle to walk on: the id of the vehicle's party
     riders: tuple["Party", ...] = ()

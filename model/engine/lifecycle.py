@@ -39,6 +39,8 @@ def party(surge, p: Party, crossing: str | None = None):
             action = "divert"
         else:
             p.outcome = "waiting_at_end"
+            if surge.walk_on is not None:  # passengers may leave the vehicle here and walk on
+                surge.walk_on.on_arrival(p, crossing, pool)
             turn = pool.join(p)
             if turn is None or (yield turn):  # a booth was free, or took the party before its patience ran out
                 break

@@ -17,7 +17,8 @@ import numpy as np
 
 from .entities import Party
 
-__all__ = ["QueueLog", "RunRecords", "Columns", "PARTY_COLUMNS", "PARTY_TIMES", "QUEUE_COLUMNS", "STAY_COLUMNS", "STAY_TIMES"]
+__all__ = ["QueueLog", "RunRecords", "Columns", "PARTY_COLUMNS", "PARTY_TIMES", "QUEUE_COLUMNS", "STAY_COLUMNS", "STAY_TIMES",
+           "PRIORITY_COLUMN", "SPLIT_COLUMN", "party_columns"]
 
 #: One table as numpy columns, in table order (the ``replication`` column is left to the reader).
 Columns = dict[str, np.ndarray]
@@ -28,6 +29,10 @@ PARTY_COLUMNS = [
     "departed_at", "boarded_at", "arrived_at", "service_start_at", "crossed_at", "gave_up_at",
     "outcome", "wait_h", "diverted", "diversions", "rerouted", "walked", "inspected", "initial", "bus_id",
 ]
+#: The party log's last column, only in a scenario with priority classes: the class name, or "regular".
+PRIORITY_COLUMN = "priority_class"
+#: A last column only where people walk on (``walk_on``): the vehicle's party whose people these are, -1 if none.
+SPLIT_COLUMN = "split_from"
 PARTY_TIMES = ["departed_at", "boarded_at", "arrived_at", "service_start_at", "crossed_at", "gave_up_at"]
 
 #: Columns of the stays table: one row per party per queue it stood in (a diverted or walking party has several).
@@ -111,10 +116,16 @@ class QueueLog:
         }
 
 
+def party_columns(columns: Columns) -> list[str]:
+    """The party log's columns in order: :data:`PARTY_COLUMNS`, then those only some scenarios have (the
+    priority class; ``split_from`` where people walk on) where ``columns`` has them."""
+    return PARTY_COLUMNS + [c for c in (PRIORITY_COLUMN, SPLIT_COLUMN) if c in columns]
+
+
 def _copy_bus_record(bus: Party) -> None:
     """Riders share their bus's story from boarding on."""
     for g in bus.riders:
-        g.first_crossing, g.crossing = bus.first_crossing, bus.crossing
+        g.first_crossing, g.crossing, g.priority = bus.first_crossing, bus.crossing, bus.priority
         g.arrived_at, g.service_start_at, g.crossed_at = bus.arrived_at, bus.service_start_at, bus.crossed_at
         g.gave_up_at, g.outcome, g.diversions = bus.gave_up_at, bus.outcome, bus.diversions
         g.walked, g.inspected, g.later_wait_min = bus.walked, bus.inspected, bus.later_wait_min
@@ -157,10 +168,13 @@ class RunRecords:
 
     @classmethod
     def from_parties(cls, replication: int, parties: list[Party], buses: list[Party], queue_log: QueueLog,
-                     stays: list[tuple[str, str, list[tuple]]] = ()) -> "RunRecords":
+                     stays: list[tuple[str, str, list[tuple]]] = (), classes: list[str] | None = None,
+                     split: bool = False) -> "RunRecords":
+        """The records of a finished replication; ``classes``: the priority classes' names, if the scenario has
+        any (the party log then gets a :data:`PRIORITY_COLUMN`)."""
         for bus in buses:
             _copy_bus_record(bus)
-        n = len(parties)
+        party_list, n = parties, len(parties)
         text = ("origin", "travel_mode", "first_crossing", "crossing", "outcome")
         numbers = {"id": np.int64, "people": np.int64, **{t: float for t in PARTY_TIMES}, "diversions": np.int64,
                    "reroutes": np.int64, "walked": bool, "inspected": bool, "initial": bool, "bus_id": np.int64,
@@ -187,5 +201,10 @@ class RunRecords:
             "initial": col["initial"],
             "bus_id": col["bus_id"],
         }
+        if split:
+            parties[SPLIT_COLUMN] = np.fromiter(map(attrgetter("split_from"), party_list), dtype=np.int64, count=n)
+        if classes:
+            names = np.array(["regular", *classes], dtype=object)
+            parties[PRIORITY_COLUMN] = names[np.fromiter(map(attrgetter("priority"), party_list), dtype=np.int64, count=n)]
         return cls(replication, parties, queue_log.columns(), _stay_columns(stays))
 

@@ -22,6 +22,7 @@ from .decisions import Decisions
 from .entities import Party
 from .lifecycle import party
 from .metering import MeterPoints
+from .priority import ClassDraw
 from .process import start
 from .records import QueueLog, RunRecords
 from .reports import QueueReports, reports_needed
@@ -29,6 +30,7 @@ from .routes import build_routes
 from .samplers import make_sampler, unit_mean_spec
 from .sources import place_initial_queues, release_departures
 from .streams import StreamId, stream
+from .walk_on import WalkOnPolicy
 
 __all__ = ["simulate_replication", "Surge"]
 
@@ -77,6 +79,8 @@ class Surge:
         }
         self.bus_stops = BusStops(env, scenario, self.routes, self.walk_speed, self.launch)
         self.parties: list[Party] = []
+        self.classes = ClassDraw(scenario, replication) if scenario.priority else None  # none: no draws at all
+        self.walk_on = WalkOnPolicy(self) if scenario.walk_on else None  # passengers who leave their vehicle
 
     def new_party(self, origin: Origin, mode: str, people: int, departed_at: float, patience_min: float,
                   balk_km: float, balk_people: float) -> Party:
@@ -87,7 +91,13 @@ class Surge:
         return p
 
     def launch(self, p: Party, crossing: str | None = None, delay_min: float = 0.0) -> None:
-        """Begin the life of ``p`` in ``delay_min`` (at ``crossing`` if it is already on its way there)."""
+        """Begin the life of ``p`` in ``delay_min`` (at ``crossing`` if it is already on its way there).
+
+        Its priority class is drawn here, once, just after it was created: every party that will queue passes
+        here (a bus as a vehicle; its riders never queue and take its class in the records).
+        """
+        if self.classes is not None:
+            self.classes.classify(p, "bus" if p.riders else "party")
         start(self.env, party(self, p, crossing), delay_min)
 
     def run(self) -> RunRecords:
@@ -110,6 +120,8 @@ class Surge:
         place_initial_queues(self)
         self.env.process(release_departures(self))
         self.bus_stops.start()
+        if self.walk_on is not None:
+            self.walk_on.start()
         if reports_needed(self.scenario):
             self.env.process(self.reports.publish())
         for pool in self._pools():
@@ -117,7 +129,9 @@ class Surge:
         self.env.run(until=self.scenario.horizon_min)
         log.debug("replication %d: %d parties, %d buses", self.replication, len(self.parties), len(self.bus_stops.buses))
         stays = [(pool.crossing, pool.label, pool.stays + pool.open_stays()) for pool in self._pools()]
-        return RunRecords.from_parties(self.replication, self.parties, self.bus_stops.buses, self.queue_log, stays)
+        classes = [pc.name for pc in self.scenario.priority]
+        return RunRecords.from_parties(self.replication, self.parties, self.bus_stops.buses, self.queue_log, stays, classes,
+                                       split=bool(self.scenario.walk_on))
 
     def _pools(self) -> list:
         """Every queue of the replication: the crossings' booth pools, then the metering points'."""

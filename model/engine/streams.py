@@ -35,6 +35,8 @@ class StreamId(IntEnum):
     DIVERSION_TRAVEL = 12
     RANDOM_CLOSURES = 13
     METERING = 14
+    PRIORITY = 15
+    WALK_ON = 16
 
 
 def _key(name: str | int) -> int:

@@ -460,7 +460,7 @@ def check_conservation(scenario: Scenario, records: list[ReplicationResult], ste
     Checked every ``step_min`` minutes and at the horizon, in people. A second
     row checks the outcome each party has at the end against its stamps; a
     third, the people queued by the log against the queue series (the series
-    may also hold parties that later moved on, whose stay the log cannot show;
+    may hold parties that later moved on, diverted or walking on, whose stay the log cannot show;
     the queues before later controls in series are left out, as the stamps
     count those people in service).
     """
@@ -484,7 +484,7 @@ def check_conservation(scenario: Scenario, records: list[ReplicationResult], ste
         # the queues before a crossing's later controls hold people the stamps count as in service
         t, v = queue_step(r.queues[~r.queues["channel"].isin(later)] if later else r.queues, "all", None, "people_waiting")
         in_series = value_at(t, v, at)
-        moved = r.parties[r.parties["first_crossing"] != r.parties["crossing"]]
+        moved = r.parties[(r.parties["first_crossing"] != r.parties["crossing"]) | (r.parties.get("split_from", -1) >= 0)]
         slack = party_states(moved, at)["travelling"] if len(moved) else np.zeros(len(at))
         gap = in_series - s["queued"]
         series_gap.append(float(np.max(np.where(gap < 0, -gap, np.maximum(gap - slack, 0.0)))))

@@ -1,6 +1,6 @@
 """Verification and validation: does the engine compute what it claims, and does a scenario match reality?
 
-The built-in suite (``python -m model validate``) runs six kinds of check
+The built-in suite (``python -m model validate``) runs seven kinds of check
 and returns one row per check:
 
 * **M/M/c** cases built in code (constant Poisson departures, one person per
@@ -19,6 +19,9 @@ and returns one row per check:
 * **Controls in series**: the waits before two M/M/1 controls in series
   against Jackson's product form, and blocking after service with 0 and 1
   places between against the exact two-station Markov chain.
+* **Priority classes**: the mean wait per class of a non-preemptive
+  priority M/M/c queue (two classes, two utilisations) against Cobham's
+  formula, each inside a 95% interval.
 * **Little's law and conservation** on a real scenario: queue series against
   party log, and every person in exactly one state at every instant.
 * **Calibration**: a scenario's *targets file* (reported facts, each with a
@@ -51,9 +54,10 @@ from .checks import (
     check_mmc,
     mmc_cases,
 )
+from .priority_check import PRIORITY_CASES, PRIORITY_QUICK, check_priority
 from .release_check import check_metering, check_release
-from .series_check import check_series
 from .replications import run_replications
+from .series_check import check_series
 
 __all__ = ["Suite", "run_suite"]
 
@@ -101,6 +105,7 @@ def run_suite(scenario_path: str | Path, quick: bool = False, workers: int = 1, 
     rows += fluid_rows
     rows += check_release() + check_metering()
     rows += check_series()
+    rows += check_priority(PRIORITY_QUICK if quick else PRIORITY_CASES)
     reps = 2 if quick else (targets.replications if targets else scenario.replications)
     records = run_replications(scenario, range(reps), workers)
     rows += check_little(scenario, records)

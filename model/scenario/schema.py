@@ -29,9 +29,11 @@ from .key_figures import KeyFigureRules
 from .metering import Metering, check_metering
 from .needs import Needs
 from .origins import Origin
+from .priority import PriorityClass, check_priority
 from .recurring import check_operations, expand_recurring
 from .routes import Route
 from .times import DateTime, local_zone
+from .walk_on import WalkOn, check_walk_on
 
 __all__ = ["MODES", "Scenario", "nobody_leaves"]
 
@@ -66,6 +68,10 @@ class Scenario(_Part):
     needs: Needs = Field(default_factory=Needs, description="what people waiting need: night window, standards, shares")
     metering: list[Metering] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
                                      description="control points up the road into a crossing (model.scenario.metering)")
+    walk_on: list[WalkOn] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
+                                  description="passengers who leave their vehicle and walk on (model.scenario.walk_on)")
+    priority: list[PriorityClass] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
+                                          description="classes served first at some crossings (model.scenario.priority)")
 
     @field_validator("timezone")
     @classmethod
@@ -221,6 +227,8 @@ def _check_scenario(s: Scenario) -> None:
                 raise ScenarioError(f"routes (origin {o.name}).share", round(total, 6), "shares of an origin's routes must sum to 1")
     check_operations(s)
     check_metering(s)
+    check_priority(s)
+    check_walk_on(s)
     s.needs.check(list(origins))
 
 

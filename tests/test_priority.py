@@ -1,0 +1,207 @@
+"""Priority classes: Cobham's formula by hand, the pool's order and reneging, who is drawn, figures, bad input.
+
+The formula is checked against cases worked by hand (one class is M/M/c; the
+load-weighted mean of the classes is the first-come first-served wait, the
+conservation law). The pool is driven event by event; who belongs to a class
+is checked on a scenario where a share of 1 makes the draw deterministic; the
+simulation check must pass, and must fail for a pool that ignores priority.
+Bad input is one line and exit 2 through the command line.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import simpy
+from conftest import PARAMS
+
+from model.analysis.theory import erlang_c, mmc, priority_waits
+from model.cli import main
+from model.engine import Surge, simulate_replication
+from model.engine.booths import BoothPool
+from model.engine.entities import Party
+from model.engine.priority import PriorityPool
+from model.scenario import ScenarioError, load_scenario, scenario_from_dict
+
+EXAMPLE = PARAMS / "example_priority.toml"
+ONE = {"dist": "fixed", "value": 1}
+
+
+# --- Cobham's formula by hand --------------------------------------------------------------------
+
+
+def test_one_class_is_mmc():
+    for lam, mu, c in ((2.0, 3.0, 1), (4.0, 1.0, 5), (9.0, 1.0, 10)):
+        assert priority_waits([lam], mu, c)[0] == pytest.approx(mmc(lam, mu, c).wq, rel=1e-12)
+
+
+def test_mm1_two_classes_by_hand():
+    """M/M/1, lambda 0.2 + 0.6, mu 1: W0 = rho/mu = 0.8; W1 = 0.8/0.8 = 1, W2 = 0.8/(0.8 x 0.2) = 5."""
+    w1, w2 = priority_waits([0.2, 0.6], 1.0, 1)
+    assert w1 == pytest.approx(1.0) and w2 == pytest.approx(5.0)
+
+
+def test_conservation_law_load_weighted_mean_is_fcfs():
+    for rates, mu, c in (([1.0, 3.0], 1.0, 5), ([0.1, 0.3, 0.5], 0.1, 10), ([2.0, 2.0, 2.0, 1.0], 2.5, 3)):
+        waits = priority_waits(rates, mu, c)
+        assert np.dot(rates, waits) / sum(rates) == pytest.approx(mmc(sum(rates), mu, c).wq, rel=1e-12)
+        assert waits == sorted(waits)  # a higher class never waits longer
+
+
+def test_w0_is_erlang_c_over_c_mu_and_unstable_is_refused():
+    w = priority_waits([0.0, 1.5], 1.0, 2)  # an empty first class: the second waits as in M/M/2
+    assert w[0] == pytest.approx(erlang_c(2, 1.5) / 2.0) and w[1] == pytest.approx(mmc(1.5, 1.0, 2).wq)
+    with pytest.raises(ValueError, match="no steady state"):
+        priority_waits([1.0, 1.0], 1.0, 2)
+
+
+# --- the pool ------------------------------------------------------------------------------------
+
+
+def _party(i: int, cls: int, patience: float = math.inf) -> Party:
+    p = Party(i, "A", "car", 1, 0.0, patience)
+    p.priority = cls
+    return p
+
+
+def test_highest_class_first_fifo_within_and_the_impatient_are_skipped():
+    """One booth, busy from 0; regular r1, then class-1 parties h2 (patience 5) and h3, then regular r4.
+    h2 leaves at 5 and is skipped; the booth frees at 10 (h3), 20 (r1), 30 (r4)."""
+    env = simpy.Environment()
+    pool = PriorityPool(env, "X", "car", 1, None, 7.5, 1, lambda _pool: None, levels=(1, 0))
+    log: list[tuple[str, float, bool]] = []
+
+    def wait(name, turn):
+        got = yield turn
+        log.append((name, env.now, got))
+
+    assert pool.join(_party(0, 0)) is None  # straight to the free booth
+    for name, p in (("r1", _party(1, 0)), ("h2", _party(2, 1, 5.0)), ("h3", _party(3, 1)), ("r4", _party(4, 0))):
+        env.process(wait(name, pool.join(p)))
+    assert pool.parties_waiting == 4
+
+    def booth():
+        for _ in range(3):
+            yield env.timeout(10.0)
+            pool.release()
+
+    env.process(booth())
+    env.run(until=25)
+    assert log == [("h2", 5.0, False), ("h3", 10.0, True), ("r1", 20.0, True)]
+    assert pool.parties_waiting == 1 and [s[0] for s in pool.open_stays()] == [4]
+    env.run(until=40)
+    assert log[-1] == ("r4", 30.0, True) and pool.parties_waiting == 0 and pool.open_stays() == []
+    assert sorted(how for *_, how in pool.stays).count("left") == 1
+
+
+def _two_crossings(priority: list[dict], **extra) -> object:
+    """Origins A and B, cars and pedestrians of one person, 30 an hour each for a day, to X (and Y for B)."""
+    return scenario_from_dict({
+        "name": "prio", "timezone": "UTC", "start": "2024-01-01T00:00:00", "end": "2024-01-02T00:00:00", "seed": 5,
+        "origins": [{"name": name, "lat": 50.0, "lon": 36.0 + k / 10, "mode_split": {"car": 0.5, "foot": 0.5},
+                     "party_size": {"car": ONE, "foot": ONE},
+                     "departures": [{"at": "2024-01-01T00:00:00", "people_per_h": 30},
+                                    {"at": "2024-01-02T00:00:00", "people_per_h": 30}]}
+                    for k, name in enumerate(["A", "B"])],
+        "crossings": [{"name": name, "lat": 50.3, "lon": 36.2 + k / 5,
+                       "car": {"booths": 1, "service": {"per_vehicle_min": 4.0, "dist": "exponential"}},
+                       "foot": {"booths": 1, "service": {"per_vehicle_min": 1.0, "dist": "exponential"}}}
+                      for k, name in enumerate(["X", "Y"])],
+        "routes": [{"origin": "A", "crossing": "X", "road_km": 10, "travel_time_h": {"dist": "fixed", "value": 0.0},
+                    "share": 1.0},
+                   {"origin": "B", "crossing": "X", "road_km": 10, "travel_time_h": {"dist": "fixed", "value": 0.0},
+                    "share": 0.5},
+                   {"origin": "B", "crossing": "Y", "road_km": 10, "travel_time_h": {"dist": "fixed", "value": 0.0},
+                    "share": 0.5}],
+        "priority": priority, **extra,
+    }, "prio")
+
+
+def test_classes_are_drawn_only_where_they_apply():
+    """Share 1: exactly A's cars leaving from 06:00 are in the class; the priority pool only at X's car channel."""
+    s = _two_crossings([{"name": "vip", "share": 1.0, "origins": ["A"], "modes": ["car"],
+                         "from": "2024-01-01T06:00:00", "crossings": ["X"]}])
+    p = simulate_replication(s, 0).parties
+    expected = (p["origin"] == "A") & (p["mode"] == "car") & (p["departed_at"] >= 360.0)
+    assert expected.sum() > 50
+    assert np.array_equal(p["priority_class"] == "vip", expected)
+    assert set(p["priority_class"]) == {"vip", "regular"}
+    surge = Surge(s, 0)
+    kinds = {(name, mode): type(pool) for name, post in surge.posts.items() for mode, pool in post.pools.items()}
+    assert kinds.pop(("X", "car")) is PriorityPool and set(kinds.values()) == {BoothPool}
+
+
+def test_no_classes_no_column_no_draws_and_class_figures_per_crossing(tmp_path):
+    plain = _two_crossings([])
+    assert not plain.priority and "priority" not in plain.model_dump(by_alias=True, exclude_defaults=False)
+    assert "priority_class" not in simulate_replication(plain, 0).parties
+    from model.analysis.replication import summarise_replication
+
+    s = _two_crossings([{"name": "vip", "share": 0.3, "modes": ["car"], "crossings": ["X"]}])
+    k = summarise_replication(s, simulate_replication(s, 0), extras=False).kpis.set_index("crossing")
+    assert k.loc["X", "wait_mean_h_vip"] < k.loc["X", "wait_mean_h_regular"]
+    assert math.isnan(k.loc["Y", "wait_mean_h_vip"])  # not served first at Y: its vip cars count as regular there
+    assert "wait_mean_h_vip" not in summarise_replication(plain, simulate_replication(plain, 0), extras=False).kpis
+
+
+def test_same_departures_with_or_without_classes():
+    """Common random numbers: the class draw has a stream of its own, so the departures do not move."""
+    a = simulate_replication(_two_crossings([]), 0).parties
+    b = simulate_replication(_two_crossings([{"name": "vip", "share": 0.5}]), 0).parties
+    assert np.array_equal(a["departed_at"], b["departed_at"]) and np.array_equal(a["origin"], b["origin"])
+
+
+# --- the check against Cobham --------------------------------------------------------------------
+
+
+def test_check_passes_and_a_fifo_pool_fails():
+    from model.experiments.priority_check import PRIORITY_CASES, check_priority
+
+    case = {**PRIORITY_CASES, "cases": ((0.8, 2),), "days": 20, "replications": 8}
+    rows = check_priority(case)
+    assert len(rows) == 2 and all(r.passed for r in rows), [(r.expected, r.ci95_low, r.ci95_high) for r in rows]
+    assert {r.group for r in rows} == {"priority"}
+    fifo = check_priority(case, fifo=True)
+    assert not fifo[0].passed and fifo[0].ci95_low > 2 * fifo[0].expected  # the priority class waited as everyone
+
+
+# --- the example and bad input -------------------------------------------------------------------
+
+
+def test_example_loads_and_dumps_from_by_its_alias():
+    s = load_scenario(EXAMPLE)
+    assert [pc.name for pc in s.priority] == ["officials", "locals"]
+    dumped = s.model_dump(by_alias=True)
+    assert "from" in dumped["priority"][1] and "origins" not in dumped["priority"][0]
+
+
+BAD = {
+    "a share above 1": ("priority.officials.share=1.5", "priority[officials].share: got 1.5"),
+    "shares above 1 together": ("priority.locals.share=0.99", "have shares summing above 1"),
+    "an unknown origin": ("priority.locals.origins=[\"Nowhere\"]", "priority[locals].origins: got 'Nowhere'; must be one of"),
+    "an unknown crossing": ("priority.locals.crossings=[\"Nowhere\"]", "priority[locals].crossings: got 'Nowhere'"),
+    "own lane": ("priority.officials.form=own_lane", "'own_lane' (a dedicated lane with its own booths) is not built yet"),
+    "not a form": ("priority.officials.form=jump", "priority[officials].form"),
+    "a taken name": ("priority.officials.name=regular", "is taken"),
+    "a name with spaces": ("priority.officials.name=\"high ranks\"", "must be a short identifier"),
+    "a mode the crossing lacks": ("priority.officials.modes=[\"bus\"]", "so the class is served first nowhere"),
+    "two of one name": ("priority.locals.name=officials", "names of priority classes must be unique"),
+    "behind a gate": ("crossings.Gate.car.release={quotas = [{parties = 100}]}", "priority behind a gate is not supported"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_priority_is_one_line_and_exit_2(case, capsys, tmp_path):
+    setting, fragment = BAD[case]
+    code = main(["run", str(EXAMPLE), "--set", setting, "--replications", "1", "--workers", "1",
+                 "--out", str(tmp_path / "o"), "--quiet"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "error:" in lines[0], lines
+    assert "example_priority.toml" in lines[0] and fragment in lines[0], lines[0]
+
+
+def test_priority_errors_are_scenario_errors():
+    with pytest.raises(ScenarioError, match="priority"):
+        _two_crossings([{"name": "vip", "share": 0.7}, {"name": "vip2", "share": 0.7}])

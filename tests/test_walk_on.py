@@ -1,0 +1,99 @@
+"""Passengers who walk on: a policy splits the parties of cars; the walkers cross on foot, the driver keeps the place."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import PARAMS, tiny_scenario
+
+from model.analysis.replication import summarise_replication
+from model.cli import main
+from model.engine import simulate_replication
+from model.experiments.checks import check_conservation
+
+CAR = {"booths": 1, "service": {"per_vehicle_min": 60.0, "dist": "fixed"}}
+FOOT = {"booths": 10, "service": {"per_vehicle_min": 1.0, "dist": "fixed"}}
+
+
+def jam(walk_on: list[dict], queue: int = 5, size: int = 3, **changes):
+    """``queue`` cars of ``size`` waiting at the start before one 60-minute booth, a fast pedestrian channel, walking at 3 km/h."""
+    return tiny_scenario(origins=[{"name": "A", "people": 1, "party_size": {"car": {"dist": "fixed", "value": size}}}],
+                         crossings=[{"name": "X", "car": CAR, "foot": FOOT, "initial_queue": {"origin": "A", "car": queue}}],
+                         walking={"walk_speed_kmh": {"dist": "fixed", "value": 3.0}}, walk_on=walk_on, **changes)
+
+
+def test_the_walkers_leave_the_car_walk_past_the_queue_and_the_driver_keeps_the_place():
+    records = simulate_replication(jam([{"name": "pedestrians allowed"}]))
+    p = records.parties
+    cars = p["initial"]
+    walkers = p["split_from"] >= 0
+    assert walkers.sum() == 5 and (p["people"][cars] == 1).all() and (p["people"][walkers] == 2).all()
+    assert set(p["split_from"][walkers]) == set(p["party_id"][cars])
+    assert (p["mode"][walkers] == "car").all() and p["walked"][walkers].all()  # set off by car, crossed on foot
+    # each walks from its car's place: the cars waiting ahead (not the one at the booth) x 7.5 m, at 3 km/h
+    order = np.argsort(p["split_from"][walkers])
+    np.testing.assert_allclose(p["arrived_at"][walkers][order], np.array([0, 0, 1, 2, 3]) * 0.0075 / 3.0 * 60.0)
+    np.testing.assert_allclose(np.sort(p["crossed_at"][cars]), [60.0, 120.0, 180.0, 240.0, 300.0])
+    assert (p["crossed_at"][walkers] < 2.0).all()
+    # people are conserved and the car queue counts only the drivers after the split
+    assert p["people"][cars | walkers].sum() == 15
+    q = records.queues
+    car = q["channel"] == "car"
+    assert q["people_waiting"][car].max() == 4
+
+
+def test_a_rule_from_a_later_time_splits_those_then_waiting_and_later_arrivals_only():
+    records = simulate_replication(jam([{"starts": "2024-01-01T01:30:00+00:00", "share": 1.0, "stay": 2}]))
+    p = records.parties
+    walkers = p["split_from"] >= 0
+    assert (p["people"][walkers] == 1).all()  # two stay with each car
+    # at 01:30 the first car has crossed (60 min) and the second is at the booth: three cars were waiting
+    assert set(p["split_from"][walkers][p["arrived_at"][walkers] >= 90.0]) >= set(p["party_id"][p["initial"]][2:])
+    assert p["arrived_at"][walkers].min() == pytest.approx(90.0)
+
+
+def test_a_share_splits_about_that_share_and_parties_of_one_never():
+    s = jam([{"share": 0.5}], queue=2000, end="2024-01-01T02:00:00+00:00")
+    p = simulate_replication(s).parties
+    split = np.isin(p["party_id"], p["split_from"][p["split_from"] >= 0])
+    share = split[p["initial"]].mean()
+    assert 0.46 < share < 0.54
+    ones = simulate_replication(jam([{}], size=1)).parties
+    assert not (ones["split_from"] >= 0).any()
+
+
+def test_people_are_conserved_through_the_split():
+    s = jam([{"share": 0.7}], queue=50)
+    result = summarise_replication(s, simulate_replication(s))
+    rows = check_conservation(s, [result])
+    assert all(r.passed for r in rows), [(r.name, r.simulated) for r in rows]
+
+
+def test_a_scenario_without_walk_on_has_no_split_column():
+    p = simulate_replication(tiny_scenario()).parties
+    assert "split_from" not in p
+
+
+BAD = {
+    "a crossing with no foot channel": (["walk_on=[{crossings=[\"X\"]}]"], "has no foot channel"),
+    "no crossing with a foot channel": (["walk_on=[{share=0.5}]"], "no crossing has a foot channel"),
+    "an unknown crossing": (["walk_on=[{crossings=[\"Nowhere\"]}]"], "must be one of"),
+    "two rules for one crossing": (["walk_on=[{name=\"a\"}, {name=\"b\"}]"], "one rule per crossing and mode"),
+    "a share of 0": (["walk_on=[{share=0}]"], "share"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_walk_on_is_one_line_and_exit_2(case, capsys, tmp_path):
+    settings, fragment = BAD[case]
+    base = tmp_path / "x.toml"
+    text = (PARAMS / "one_crossing_constant.toml").read_text()
+    base.write_text(text)
+    name = __import__("model.scenario", fromlist=["read_scenario_dict"]).read_scenario_dict(base)["crossings"][0]["name"]
+    extra = [] if "foot channel" in case else [f"crossings.{name}.foot.booths=1",
+                                                                 f"crossings.{name}.foot.service.per_vehicle_min=1"]
+    args = [a for s in extra + [x.replace('"X"', f'"{name}"') for x in settings] for a in ("--set", s)]
+    code = main(["run", str(base), *args, "--replications", "1", "--workers", "1", "--out", str(tmp_path / "o"), "--quiet"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "error:" in lines[0], lines
+    assert fragment in lines[0], lines[0]
