@@ -204,3 +204,16 @@ def test_a_stage_has_its_own_secondary_inspection():
     # 10-15 and stands at its booth until the held car 1 leaves the holding area at 70, so car 3, through the
     # exit at 15, waits until 70 (standing at the entry booth for the holding area is not a wait for a control)
     np.testing.assert_allclose(np.sort(p["wait_h"][initial]) * 60.0, [0.0, 5.0, 10.0 + 55.0])
+
+
+def test_key_figures_per_control_only_where_there_are_stages():
+    """The mean wait before each control and the most people waiting before it, per crossing with stages."""
+    scenario = stage_scenario({**ENTRY, "car": {"booths": 1, "service": {"per_vehicle_min": 10.0, "dist": "fixed"}}}, 4)
+    r = summarise_replication(scenario, simulate_replication(scenario), extras=False)
+    x = r.kpis.set_index("crossing")
+    served = r.stays[(r.stays["how"] == "served") & (r.stays["channel"] == "car@entry")]
+    assert x.loc["X", "control_wait_mean_h_car@entry"] == pytest.approx(((served["left_at"] - served["joined_at"]) / 60.0).mean())
+    assert x.loc["X", "control_peak_people_car@entry"] >= 2  # cars 3 and 4 both wait at 20 min
+    assert np.isnan(x.loc["all", "control_wait_mean_h_car"])
+    plain = summarise_replication(tiny_scenario(), simulate_replication(tiny_scenario()), extras=False)
+    assert not [c for c in plain.kpis.columns if c.startswith("control_")]

@@ -27,13 +27,16 @@ import pandas as pd
 
 from ..scenario import MODES, Crossing, Scenario
 from .chart_tables import WAIT_BIN_EDGES_H
+from .key_figures import CONTROL_KPI_UNITS
 
-__all__ = ["CONTROL_TABLES", "CONTROL_TIMES", "control_tables", "control_channels", "control_name"]
+__all__ = ["CONTROL_TABLES", "CONTROL_TIMES", "control_tables", "control_channels", "control_name",
+           "control_kpis"]
 
 #: Each table's key columns (the rest add up across replications).
 CONTROL_TABLES = {"controls": ["crossing", "channel", "time"], "control_waits": ["crossing", "channel", "bin"]}
 #: Columns that are minutes from the start here and date-times in a run folder.
 CONTROL_TIMES = {"controls": ("time",)}
+
 
 
 def control_channels(crossing: Crossing, mode: str) -> list[str]:
@@ -100,3 +103,29 @@ def control_tables(scenario: Scenario, queues: pd.DataFrame, stays: pd.DataFrame
     if not crossings:
         return {}
     return {"controls": _controls(scenario, queues, crossings), "control_waits": _control_waits(stays, crossings)}
+
+
+def control_kpis(scenario: Scenario, kpis: pd.DataFrame, queues: pd.DataFrame, stays: pd.DataFrame) -> pd.DataFrame:
+    """``kpis`` (one replication's key figures) with, for each crossing with stages and each control's channel,
+    the mean wait before it (h, of the parties a booth there took) and the most people waiting before it at
+    once; NaN in the rows of other crossings and ``all``. Unchanged when no crossing has stages."""
+    crossings = [c for c in scenario.crossings if c.stages]
+    if not crossings:
+        return kpis
+    served = stays[stays["how"] == "served"]
+    wait_h = (served["left_at"] - served["joined_at"]) / 60.0
+    mean_wait = wait_h.groupby([served["crossing"], served["channel"]]).mean()
+    peak = queues.groupby(["crossing", "channel"])["people_waiting"].max()
+    out = kpis.copy()
+    for c in crossings:
+        here = out["crossing"] == c.name
+        for mode in MODES:
+            if c.channel(mode) is None:
+                continue
+            for channel in control_channels(c, mode):
+                for prefix, values in zip(CONTROL_KPI_UNITS, (mean_wait, peak)):
+                    name = f"{prefix}{channel}"
+                    if name not in out:
+                        out[name] = np.nan
+                    out.loc[here, name] = float(values.get((c.name, channel), np.nan))
+    return out

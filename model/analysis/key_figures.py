@@ -31,6 +31,7 @@ __all__ = [
     "summarise_grid",
     "daily_crossings",
     "class_kpis",
+    "CONTROL_KPI_UNITS",
     "KPI_UNITS",
     "TIME_KPIS",
 ]
@@ -83,6 +84,9 @@ KPI_UNITS: dict[str, str] = {
 TIME_KPIS = [k for k, unit in KPI_UNITS.items() if unit == "datetime"]
 #: Key figures per priority class, in hours, named prefix + class name (``wait_mean_h_officials``).
 CLASS_KPI_PREFIXES = ("wait_mean_h_", "wait_p90_h_")
+#: Key figures per control in series, named prefix + channel (``control_wait_mean_h_car@entry``), and their units
+#: (:func:`model.analysis.controls.control_kpis`).
+CONTROL_KPI_UNITS = {"control_wait_mean_h_": "h", "control_peak_people_": "people"}
 
 
 def class_kpis(scenario: Scenario) -> list[str]:
@@ -387,7 +391,9 @@ def mean_ci(x: np.ndarray) -> tuple[float, float, float]:
 def summarise_kpis(per_rep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Mean, sd, t-based confidence interval and 10th/90th percentiles of each figure across replications."""
     rows = []
+    # figures only some scenarios have: per priority class, per control in series (model.analysis.controls)
     per_class = {c: "h" for c in per_rep.columns if c.startswith(CLASS_KPI_PREFIXES) and c not in KPI_UNITS}
+    per_class |= {c: unit for c in per_rep.columns for prefix, unit in CONTROL_KPI_UNITS.items() if c.startswith(prefix)}
     for crossing, g in per_rep.groupby("crossing", sort=False):
         for kpi, unit in (KPI_UNITS | per_class).items():
             x = g[kpi].to_numpy(dtype=float)

@@ -19,7 +19,7 @@ from ..engine.records import party_columns
 from ..scenario import Scenario
 from .burden import ReplicationBurden, replication_burden
 from .chart_tables import chart_tables
-from .controls import control_tables
+from .controls import control_kpis, control_tables
 from .key_figures import (
     crossing_series_by_replication,
     daily_crossings,
@@ -66,7 +66,7 @@ def summarise_replication(scenario: Scenario, records: RunRecords, extras: bool 
     queues = table(r, records.queues, QUEUE_COLUMNS)
     stays = table(r, records.stays, STAY_COLUMNS)
     series = crossing_series_by_replication(scenario, queues)
-    kpis = replication_kpis(scenario, parties, queues, series)
+    kpis = control_kpis(scenario, replication_kpis(scenario, parties, queues, series), queues, stays)
     grid = queues_on_grid(scenario, queues, series=series)
     result = ReplicationResult(r, parties, queues, stays, kpis, grid)
     return completed(scenario, result) if extras else result
