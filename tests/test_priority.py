@@ -23,7 +23,7 @@ from model.engine import Surge, simulate_replication
 from model.engine.booths import BoothPool
 from model.engine.entities import Party
 from model.engine.priority import PriorityPool
-from model.scenario import ScenarioError, load_scenario, scenario_from_dict
+from model.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 
 EXAMPLE = PARAMS / "example_priority.toml"
 ONE = {"dist": "fixed", "value": 1}
@@ -182,7 +182,8 @@ BAD = {
     "shares above 1 together": ("priority.locals.share=0.99", "have shares summing above 1"),
     "an unknown origin": ("priority.locals.origins=[\"Nowhere\"]", "priority[locals].origins: got 'Nowhere'; must be one of"),
     "an unknown crossing": ("priority.locals.crossings=[\"Nowhere\"]", "priority[locals].crossings: got 'Nowhere'"),
-    "own lane": ("priority.officials.form=own_lane", "'own_lane' (a dedicated lane with its own booths) is not built yet"),
+    "own lane without booths": ("priority.officials.form=own_lane", "form 'own_lane' needs booths"),
+    "booths on a same_queue class": ("priority.officials.booths=2", "booths and service are for form 'own_lane'"),
     "not a form": ("priority.officials.form=jump", "priority[officials].form"),
     "a taken name": ("priority.officials.name=regular", "is taken"),
     "a name with spaces": ("priority.officials.name=\"high ranks\"", "must be a short identifier"),
@@ -205,3 +206,33 @@ def test_bad_priority_is_one_line_and_exit_2(case, capsys, tmp_path):
 def test_priority_errors_are_scenario_errors():
     with pytest.raises(ScenarioError, match="priority"):
         _two_crossings([{"name": "vip", "share": 0.7}, {"name": "vip2", "share": 0.7}])
+
+
+def test_a_class_with_a_lane_of_its_own_is_its_own_mmc_queue():
+    """A fifth of Poisson 0.7 x 2 booths / 10 min into a lane of its own with 1 booth of 10 min (utilisation 0.56): its
+    mean wait is M/M/1's, inside the 95% interval over replications; the others queue at the channel's 2 booths; the
+    lane's queue is channel car@first, beside the jam (no km)."""
+    from model.analysis.key_figures import mean_ci
+    from model.experiments.priority_check import priority_scenario
+
+    base = priority_scenario(0.7, 2, 0.2, 10.0, 20)
+    raw = base.model_dump(by_alias=True)
+    raw["priority"][0] |= {"form": "own_lane", "booths": 1}
+    s = Scenario.model_validate(raw)
+    lam = 0.7 * 2 / 10.0 * 60.0
+    waits, regular = [], []
+    for r in range(8):
+        rec = simulate_replication(s, r)
+        p, q = rec.parties, rec.queues
+        late = p["arrived_at"] > 1440.0
+        first = (p["priority_class"] == "first") & late & (p["outcome"] == "crossed")
+        waits.append(float(np.mean(p["wait_h"][first])) * 60.0)
+        regular.append(float(np.mean(p["wait_h"][~first & late & (p["outcome"] == "crossed")])) * 60.0)
+        lane = q["channel"] == "car@first"
+        assert lane.any() and (q["queue_km"][lane] == 0).all()
+    _, lo, hi = mean_ci(np.array(waits))
+    exact = mmc(0.2 * lam, 6.0, 1).wq * 60.0
+    assert lo <= exact <= hi, (exact, lo, hi)
+    _, lo, hi = mean_ci(np.array(regular))
+    exact = mmc(0.8 * lam, 6.0, 2).wq * 60.0
+    assert lo <= exact <= hi, (exact, lo, hi)

@@ -75,9 +75,13 @@ class Control:
             if at > self.env.now:
                 yield self.env.timeout(at - self.env.now)
             # the whole control: every channel, over any channel's own regime
-            pools = self.pools.values() if regime.channel is None else (self.pools[regime.channel],)
+            pools = self.ruled_pools(regime.channel)
             for pool in pools:
                 pool.service_multiplier, pool.inspection_multiplier = regime.service_multiplier, regime.inspection_multiplier
+
+    def ruled_pools(self, channel: str | None) -> list[BoothPool]:
+        """The pools a regime for ``channel`` (None: all) applies to."""
+        return [pool for mode, pool in self.pools.items() if channel in (None, mode)]
 
     def _follow_schedule(self, pool: BoothPool, steps: list[tuple[float, int]]):
         for at, booths in steps:
@@ -121,10 +125,28 @@ class CrossingPost(Control):
         if spec.lanes_schedule:
             env.process(self._follow_lanes([(scenario.minutes(s.at), s) for s in spec.lanes_schedule], on_km_change))
         self.stages = [StagePost(env, scenario, spec, st, on_change) for st in spec.stages]
+        #: lanes of their own of priority classes, by (mode, class number): booths and a queue beside the jam
+        self.own_lanes: dict[tuple[str, int], BoothPool] = {}
+        for k, pc in enumerate(scenario.priority, start=1):
+            for mode in self.pools:
+                if pc.own_lane_at(self.name, mode):
+                    lane = BoothPool(env, self.name, mode, pc.booths, pc.service or spec.channel(mode).service, 0.0,
+                                     spec.approach_lanes, on_change, label=f"{mode}@{pc.name}")
+                    self.own_lanes[mode, k] = lane
+                    if self.mode_windows[mode]:  # the crossing's closures (and its channel's) close the lane too
+                        env.process(self._follow_closures(self.mode_windows[mode], [lane]))
+
+    def ruled_pools(self, channel: str | None) -> list[BoothPool]:
+        """As :meth:`Control.ruled_pools`, with the classes' own lanes of those channels."""
+        return super().ruled_pools(channel) + [lane for (mode, _), lane in self.own_lanes.items() if channel in (None, mode)]
+
+    def pool_for(self, p) -> BoothPool:
+        """The queue party ``p`` joins here: its class's own lane if it has one, else its mode's channel."""
+        return self.own_lanes.get((p.mode, p.priority), self.pools[p.mode]) if self.own_lanes else self.pools[p.mode]
 
     def all_pools(self) -> list[BoothPool]:
-        """The pools of every control, in the order parties pass them."""
-        return [pool for control in [self, *self.stages] for pool in control.pools.values()]
+        """The pools of every control, in the order parties pass them (a class's own lane after its channel's)."""
+        return [pool for control in [self, *self.stages] for pool in control.pools.values()] + list(self.own_lanes.values())
 
     def is_closed_at(self, t: float, mode: str | None = None) -> bool:
         """Whether the crossing (or its ``mode`` channel) starts no service at ``t``."""

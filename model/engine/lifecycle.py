@@ -31,7 +31,7 @@ def party(surge, p: Party, crossing: str | None = None):
     p.arrived_at = env.now
     while True:  # at a crossing: join its queue or move on, until a booth takes the party
         post = surge.posts[crossing]
-        pool = post.pools[p.mode]
+        pool = post.pool_for(p)  # its mode's channel, or its priority class's own lane
         p.crossing = crossing
         if not (yield from surge.meters.pass_through(p, crossing)):  # turned back up the road, or out of patience there
             action = decide.renege_action(p)

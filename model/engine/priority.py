@@ -32,7 +32,7 @@ __all__ = ["PriorityPool", "ClassDraw", "queue_levels"]
 def queue_levels(scenario: Scenario, crossing: str, mode: str) -> tuple[int, ...] | None:
     """For a party of class k (0 regular), the index of its queue at the ``mode`` channel of ``crossing``
     (0 highest; the last holds regular parties and classes not served first here); None where no class is."""
-    first = [k for k, pc in enumerate(scenario.priority, start=1) if pc.served_first_at(crossing, mode)]
+    first = [k for k, pc in enumerate(scenario.priority, start=1) if pc.in_queue_at(crossing, mode)]
     if not first:
         return None
     level = {k: i for i, k in enumerate(first)}

@@ -9,8 +9,14 @@ stream of its own; a party in no class is *regular*.
 ``form = "same_queue"``: the class waits in the same queue, and when a booth
 frees it takes the first party of the highest class waiting (classes rank in
 the order listed, the first highest; regular parties last). Service is not
-interrupted (non-preemptive). A dedicated lane with its own booths
-(``"own_lane"``) is not built yet and is refused.
+interrupted (non-preemptive).
+
+``form = "own_lane"``: the class has a lane of its own at each crossing and
+mode where it is served first: ``booths`` of its own (with the channel's
+service, or ``service``) and its own queue, reported as channel
+``mode@<class>``. The lane stands beside the jam, so its vehicles are not
+added to the approach road's queue km (they are counted as vehicles and
+people waiting).
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from .base import _Part
-from .crossings import _empty
+from .crossings import ServiceTime, _empty
 from .errors import ScenarioError
-from .fields import MAX_LIST, Name, Real
+from .fields import MAX_BOOTHS, MAX_LIST, Name, Real, Whole
 from .operations import ChannelName
 from .times import DateTime
 
@@ -50,7 +56,9 @@ class PriorityClass(_Part):
     crossings: list[Name] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
                                   description="crossings that serve it first (empty: all); elsewhere it queues as regular")
     form: Literal["same_queue", "own_lane"] = Field("same_queue", description="same_queue: served before lower classes "
-                                                    "when a booth frees (non-preemptive)")
+                                                    "when a booth frees (non-preemptive); own_lane: booths and a queue of its own")
+    booths: Whole | None = Field(None, ge=1, le=MAX_BOOTHS, description="own_lane: its booths at each crossing and mode")
+    service: ServiceTime | None = Field(None, description="own_lane: service at its booths (absent: the channel's)")
 
     @model_validator(mode="after")
     def _well_formed(self):
@@ -64,8 +72,10 @@ class PriorityClass(_Part):
             raise ValueError("modes must name at least one of car, bus, foot")
         if len(set(self.modes)) != len(self.modes):
             raise ValueError(f"modes {self.modes} names a mode twice")
-        if self.form == "own_lane":
-            raise ValueError("form 'own_lane' (a dedicated lane with its own booths) is not built yet; use 'same_queue'")
+        if self.form == "own_lane" and self.booths is None:
+            raise ValueError("form 'own_lane' needs booths: how many booths the lane of its own has at each crossing")
+        if self.form == "same_queue" and (self.booths is not None or self.service is not None):
+            raise ValueError("booths and service are for form 'own_lane'; a same_queue class uses the channel's booths")
         return self
 
     def applies_to(self, origin: str, mode: str, departed_at_min: float, from_min: float | None) -> bool:
@@ -74,8 +84,16 @@ class PriorityClass(_Part):
                 and (from_min is None or departed_at_min >= from_min))
 
     def served_first_at(self, crossing: str, mode: str) -> bool:
-        """Whether the ``mode`` channel of ``crossing`` serves the class before lower ones."""
+        """Whether the ``mode`` channel of ``crossing`` serves the class before lower ones (or in a lane of its own)."""
         return (not self.crossings or crossing in self.crossings) and mode in self.modes
+
+    def in_queue_at(self, crossing: str, mode: str) -> bool:
+        """Whether the class goes first in the shared queue of the ``mode`` channel of ``crossing``."""
+        return self.form == "same_queue" and self.served_first_at(crossing, mode)
+
+    def own_lane_at(self, crossing: str, mode: str) -> bool:
+        """Whether the class has a lane of its own at the ``mode`` channel of ``crossing``."""
+        return self.form == "own_lane" and self.served_first_at(crossing, mode)
 
 
 def check_priority(s: Any) -> None:
@@ -101,7 +119,7 @@ def check_priority(s: Any) -> None:
         if not served:
             raise ScenarioError(f"{where}.modes", list(pc.modes), "no crossing it names has a channel for any of them, "
                                 "so the class is served first nowhere")
-        for c, mode in served:
+        for c, mode in served if pc.form == "same_queue" else ():  # an own lane has no gate of its own
             for control, spec in [(c.name, c), *((f"{c.name}.stages[{st.name}]", st) for st in c.stages)]:
                 channel = spec.channel(mode)
                 if channel is not None and channel.release is not None and (channel.release.quotas or channel.release.batches):
