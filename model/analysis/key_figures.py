@@ -90,10 +90,22 @@ CONTROL_KPI_UNITS = {"control_wait_mean_h_": "h", "control_peak_people_": "peopl
 
 
 def class_kpis(scenario: Scenario) -> list[str]:
-    """The per-class wait figures of a scenario with priority classes (each class, then ``regular``); none without."""
-    if not scenario.priority:
-        return []
-    return [f"{prefix}{name}" for name in [pc.name for pc in scenario.priority] + ["regular"] for prefix in CLASS_KPI_PREFIXES]
+    """The per-class wait figures: of each priority class and ``regular`` (if the scenario has priority classes),
+    then of each vehicle class (if it has any); none without."""
+    names = ([pc.name for pc in scenario.priority] + ["regular"] if scenario.priority else [])
+    names += [vc.name for vc in scenario.vehicle_classes]
+    return [f"{prefix}{name}" for name in names for prefix in CLASS_KPI_PREFIXES]
+
+
+def _vehicle_figures(scenario: Scenario, p: dict[str, np.ndarray]) -> dict[str, float]:
+    """Mean and 90th-percentile wait (h) of the crossed parties of each vehicle class."""
+    crossed = p["outcome"] == "crossed"
+    out = {}
+    for vc in scenario.vehicle_classes:
+        w = p["wait_h"][crossed & (p["vehicle_class"] == vc.name)]
+        out[f"wait_mean_h_{vc.name}"] = float(w.mean()) if len(w) else math.nan
+        out[f"wait_p90_h_{vc.name}"] = float(np.quantile(w, 0.9)) if len(w) else math.nan
+    return out
 
 
 def _class_figures(scenario: Scenario, p: dict[str, np.ndarray]) -> dict[str, float]:
@@ -232,7 +244,7 @@ def _party_arrays(p: pd.DataFrame) -> dict[str, np.ndarray]:
         "diverted": p["diverted"].to_numpy(dtype=bool),
         "inspected": p["inspected"].to_numpy(dtype=bool),
         "wait_h": p["wait_h"].to_numpy(dtype=float),
-        **({"priority_class": p["priority_class"].to_numpy(dtype=object)} if "priority_class" in p else {}),
+        **{c: p[c].to_numpy(dtype=object) for c in ("priority_class", "vehicle_class") if c in p},
     }
 
 
@@ -346,7 +358,9 @@ def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataF
     series = crossing_series_by_replication(scenario, queues) if series is None else series
     rows = []
     by_rep = dict(iter(parties.groupby("replication", sort=True)))
-    by_class = (lambda q: _class_figures(scenario, q)) if scenario.priority else (lambda q: {})
+    def by_class(q: dict[str, np.ndarray]) -> dict[str, float]:  # figures per priority and per vehicle class
+        return ((_class_figures(scenario, q) if scenario.priority else {})
+                | (_vehicle_figures(scenario, q) if scenario.vehicle_classes else {}))
     for rep in sorted(set(by_rep) | set(queues["replication"].unique())):  # a replication may have no party at all
         p = _party_arrays(by_rep.get(rep, parties.iloc[:0]))
         p["surge"] = np.zeros(len(p["people"]), dtype=bool)

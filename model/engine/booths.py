@@ -81,6 +81,15 @@ class BoothPool:
     def queue_km(self) -> float:
         return self.parties_waiting * self.km_per_vehicle
 
+    @property
+    def lengths_waiting(self) -> float:
+        """The waiting vehicles in car lengths (here every vehicle is one; see model.engine.vehicles)."""
+        return self.parties_waiting
+
+    def service_for(self, party: Party):
+        """The service model of ``party`` at these booths."""
+        return self.service
+
     def join(self, party: Party) -> simpy.Event | None:
         """Put ``party`` at the back of the queue and return its turn: an event that fires with True
         when a booth takes it, or False when ``party.patience_min`` runs out first.

@@ -49,5 +49,6 @@ class Party:
     bus_id: int = -1
     priority: int = 0  # its priority class: 0 regular, k the k-th class listed (model.engine.priority)
     later_wait_min: float = 0.0  # minutes waiting for the controls after the first (controls in series)
+    vclass: int = 0  # its vehicle class: 0 a plain car (or not a car), k the k-th listed (model.engine.vehicles)
     split_from: int = -1  # for people who left a vehicle to walk on: the id of the vehicle's party
     riders: tuple["Party", ...] = ()

@@ -98,7 +98,7 @@ def _pass_control(surge, p: Party, control, pool, inspection: str):
 
 def _serve(env, p: Party, pool):
     """A booth of ``pool`` checks party ``p``: (per vehicle + per person x size) x regime x random factor."""
-    service = pool.service
+    service = pool.service_for(p)
     yield env.timeout((service.per_vehicle_min + service.per_person_min * p.people) * pool.service_multiplier * pool.service_factor())
 
 

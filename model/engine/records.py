@@ -18,7 +18,7 @@ import numpy as np
 from .entities import Party
 
 __all__ = ["QueueLog", "RunRecords", "Columns", "PARTY_COLUMNS", "PARTY_TIMES", "QUEUE_COLUMNS", "STAY_COLUMNS", "STAY_TIMES",
-           "PRIORITY_COLUMN", "SPLIT_COLUMN", "party_columns"]
+           "PRIORITY_COLUMN", "VEHICLE_COLUMN", "SPLIT_COLUMN", "party_columns"]
 
 #: One table as numpy columns, in table order (the ``replication`` column is left to the reader).
 Columns = dict[str, np.ndarray]
@@ -31,6 +31,8 @@ PARTY_COLUMNS = [
 ]
 #: The party log's last column, only in a scenario with priority classes: the class name, or "regular".
 PRIORITY_COLUMN = "priority_class"
+#: A last column only in a scenario with vehicle classes: the vehicle of a car party ("car" for a plain car), else "".
+VEHICLE_COLUMN = "vehicle_class"
 #: A last column only where people walk on (``walk_on``): the vehicle's party whose people these are, -1 if none.
 SPLIT_COLUMN = "split_from"
 PARTY_TIMES = ["departed_at", "boarded_at", "arrived_at", "service_start_at", "crossed_at", "gave_up_at"]
@@ -75,6 +77,7 @@ class QueueLog:
             pool.people_waiting,
             pool.booths_open,
             pool.busy,
+            pool.lengths_waiting,
         ))
 
     def columns(self) -> Columns:
@@ -82,8 +85,9 @@ class QueueLog:
         if not self.rows:
             return {}
         n = len(self.rows)
-        key, time, parties, people, booths, busy = (
-            np.fromiter(c, dtype=d, count=n) for c, d in zip(zip(*self.rows), (np.int64, float, np.int64, np.int64, np.int64, np.int64))
+        key, time, parties, people, booths, busy, lengths = (
+            np.fromiter(c, dtype=d, count=n)
+            for c, d in zip(zip(*self.rows), (np.int64, float, np.int64, np.int64, np.int64, np.int64, float))
         )
         crossing_of, channel_of, km_of, foot_of = (np.array(c, dtype=d) for c, d in zip(zip(*self._pools), (int, object, float, bool)))
         # pools in (crossing, channel) order, channels alphabetical as the table is sorted
@@ -95,7 +99,7 @@ class QueueLog:
         last = np.ones(len(time), dtype=bool)
         last[:-1] = (key[1:] != key[:-1]) | (time[1:] != time[:-1])
         keep, key = order[last], key[last]
-        parties = parties[keep]
+        parties, lengths = parties[keep], lengths[keep]  # vehicles, and their length in cars (the same without classes)
         channel = channel_of[key]
         time = time[last].astype(float)
         km = km_of[key]
@@ -110,7 +114,7 @@ class QueueLog:
             "time": time,
             "vehicles_waiting": np.where(foot_of[key], 0, parties),
             "people_waiting": people[keep],
-            "queue_km": parties * km,
+            "queue_km": lengths * km,
             "booths_open": booths[keep],
             "in_service": busy[keep],
         }
@@ -119,7 +123,7 @@ class QueueLog:
 def party_columns(columns: Columns) -> list[str]:
     """The party log's columns in order: :data:`PARTY_COLUMNS`, then those only some scenarios have (the
     priority class; ``split_from`` where people walk on) where ``columns`` has them."""
-    return PARTY_COLUMNS + [c for c in (PRIORITY_COLUMN, SPLIT_COLUMN) if c in columns]
+    return PARTY_COLUMNS + [c for c in (PRIORITY_COLUMN, VEHICLE_COLUMN, SPLIT_COLUMN) if c in columns]
 
 
 def _copy_bus_record(bus: Party) -> None:
@@ -169,7 +173,7 @@ class RunRecords:
     @classmethod
     def from_parties(cls, replication: int, parties: list[Party], buses: list[Party], queue_log: QueueLog,
                      stays: list[tuple[str, str, list[tuple]]] = (), classes: list[str] | None = None,
-                     split: bool = False) -> "RunRecords":
+                     split: bool = False, vehicles: list[str] | None = None) -> "RunRecords":
         """The records of a finished replication; ``classes``: the priority classes' names, if the scenario has
         any (the party log then gets a :data:`PRIORITY_COLUMN`)."""
         for bus in buses:
@@ -201,6 +205,10 @@ class RunRecords:
             "initial": col["initial"],
             "bus_id": col["bus_id"],
         }
+        if vehicles:
+            names = np.array(["car", *vehicles], dtype=object)
+            kind = names[np.fromiter(map(attrgetter("vclass"), party_list), dtype=np.int64, count=n)]
+            parties[VEHICLE_COLUMN] = np.where(col["travel_mode"] == "car", kind, "")
         if split:
             parties[SPLIT_COLUMN] = np.fromiter(map(attrgetter("split_from"), party_list), dtype=np.int64, count=n)
         if classes:

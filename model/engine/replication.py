@@ -30,6 +30,7 @@ from .routes import build_routes
 from .samplers import make_sampler, unit_mean_spec
 from .sources import place_initial_queues, release_departures
 from .streams import StreamId, stream
+from .vehicles import VehicleDraw
 from .walk_on import WalkOnPolicy
 
 __all__ = ["simulate_replication", "Surge"]
@@ -81,6 +82,7 @@ class Surge:
         self.parties: list[Party] = []
         self.classes = ClassDraw(scenario, replication) if scenario.priority else None  # none: no draws at all
         self.walk_on = WalkOnPolicy(self) if scenario.walk_on else None  # passengers who leave their vehicle
+        self.vehicles = VehicleDraw(scenario, replication) if scenario.vehicle_classes else None  # trucks, vans...
 
     def new_party(self, origin: Origin, mode: str, people: int, departed_at: float, patience_min: float,
                   balk_km: float, balk_people: float) -> Party:
@@ -98,6 +100,8 @@ class Surge:
         """
         if self.classes is not None:
             self.classes.classify(p, "bus" if p.riders else "party")
+        if self.vehicles is not None and p.split_from < 0:  # walkers are no vehicle
+            self.vehicles.classify(p)
         start(self.env, party(self, p, crossing), delay_min)
 
     def run(self) -> RunRecords:
@@ -131,7 +135,7 @@ class Surge:
         stays = [(pool.crossing, pool.label, pool.stays + pool.open_stays()) for pool in self._pools()]
         classes = [pc.name for pc in self.scenario.priority]
         return RunRecords.from_parties(self.replication, self.parties, self.bus_stops.buses, self.queue_log, stays, classes,
-                                       split=bool(self.scenario.walk_on))
+                                       split=bool(self.scenario.walk_on), vehicles=[vc.name for vc in self.scenario.vehicle_classes])
 
     def _pools(self) -> list:
         """Every queue of the replication: the crossings' booth pools, then the metering points'."""

@@ -37,6 +37,7 @@ class StreamId(IntEnum):
     METERING = 14
     PRIORITY = 15
     WALK_ON = 16
+    VEHICLE_CLASS = 17
 
 
 def _key(name: str | int) -> int:

@@ -27,6 +27,7 @@ from .operations import LanesStep, Quota
 from .origins import BusService, PartySizes
 from .routes import Route, RouteChange
 from .schema import Scenario
+from .vehicles import VehicleClass
 
 __all__ = ["Plausible", "RANGES", "implausible_values"]
 
@@ -53,7 +54,7 @@ class Plausible:
 #: The sections a range may name, by class name.
 SECTIONS: dict[str, type[BaseModel]] = {cls.__name__: cls for cls in (
     Crossing, ServiceTime, Inspection, RandomClosures, Route, RouteChange, Behaviour, ModeBehaviour, Walking, Information,
-    BusService, PartySizes, Scenario, KeyFigureRules, LanesStep, Quota)}
+    BusService, PartySizes, Scenario, KeyFigureRules, LanesStep, Quota, VehicleClass)}
 
 
 def _load_ranges() -> dict[tuple[type[BaseModel], str], Plausible]:

@@ -33,6 +33,7 @@ from .priority import PriorityClass, check_priority
 from .recurring import check_operations, expand_recurring
 from .routes import Route
 from .times import DateTime, local_zone
+from .vehicles import VehicleClass, check_vehicle_classes
 from .walk_on import WalkOn, check_walk_on
 
 __all__ = ["MODES", "Scenario", "nobody_leaves"]
@@ -68,6 +69,8 @@ class Scenario(_Part):
     needs: Needs = Field(default_factory=Needs, description="what people waiting need: night window, standards, shares")
     metering: list[Metering] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
                                      description="control points up the road into a crossing (model.scenario.metering)")
+    vehicle_classes: list[VehicleClass] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
+                                                description="trucks and other vehicles in the car queue (model.scenario.vehicles)")
     walk_on: list[WalkOn] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
                                   description="passengers who leave their vehicle and walk on (model.scenario.walk_on)")
     priority: list[PriorityClass] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
@@ -229,6 +232,7 @@ def _check_scenario(s: Scenario) -> None:
     check_metering(s)
     check_priority(s)
     check_walk_on(s)
+    check_vehicle_classes(s)
     s.needs.check(list(origins))
 
 
