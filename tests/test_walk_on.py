@@ -62,6 +62,24 @@ def test_a_share_splits_about_that_share_and_parties_of_one_never():
     assert not (ones["split_from"] >= 0).any()
 
 
+def test_when_patience_runs_out_the_walkers_go_and_the_driver_keeps_the_place():
+    """Patience of exactly 90 min: cars 3-5 (waiting since 0, not at the booth by 90 min) split then; their walkers
+    walk from their places, the drivers stay (no more patience) and cross at 180, 240 and 300 min."""
+    s = jam([{"when": "patience"}], behaviour={"car": {"patience_h": {"dist": "fixed", "value": 1.5},
+                                                       "renege": {"give_up": 1.0}}})
+    p = simulate_replication(s).parties
+    cars, walkers = p["initial"], p["split_from"] >= 0
+    assert sorted(p["split_from"][walkers]) == sorted(p["party_id"][cars][2:])
+    np.testing.assert_allclose(p["arrived_at"][walkers] - 90.0, np.array([0, 1, 2])[np.argsort(np.argsort(p["split_from"][walkers]))]
+                               * 0.0075 / 3.0 * 60.0)
+    assert (p["outcome"][cars] == "crossed").all()
+    np.testing.assert_allclose(np.sort(p["crossed_at"][cars]), [60.0, 120.0, 180.0, 240.0, 300.0])
+    # without the rule, the same three give up at 90 min
+    p0 = simulate_replication(jam([], behaviour={"car": {"patience_h": {"dist": "fixed", "value": 1.5},
+                                                         "renege": {"give_up": 1.0}}})).parties
+    assert (p0["outcome"][p0["initial"]] == "gave_up").sum() == 3
+
+
 def test_people_are_conserved_through_the_split():
     s = jam([{"share": 0.7}], queue=50)
     result = summarise_replication(s, simulate_replication(s))
@@ -78,7 +96,7 @@ BAD = {
     "a crossing with no foot channel": (["walk_on=[{crossings=[\"X\"]}]"], "has no foot channel"),
     "no crossing with a foot channel": (["walk_on=[{share=0.5}]"], "no crossing has a foot channel"),
     "an unknown crossing": (["walk_on=[{crossings=[\"Nowhere\"]}]"], "must be one of"),
-    "two rules for one crossing": (["walk_on=[{name=\"a\"}, {name=\"b\"}]"], "one rule per crossing and mode"),
+    "two rules for one crossing": (["walk_on=[{name=\"a\"}, {name=\"b\"}]"], "one rule per crossing, mode and when"),
     "a share of 0": (["walk_on=[{share=0}]"], "share"),
 }
 

@@ -38,8 +38,9 @@ class Ticket:
         self.pool, self.party, self.turn, self.active, self.joined_at = pool, party, turn, True, joined_at
 
     def expire(self) -> None:
-        """Patience ran out: leave the queue unless a booth took the party already."""
-        if self.active:
+        """Patience ran out: leave the queue unless a booth took the party already (or the pool's
+        ``patience_runs_out`` keeps it there: some of its people walked on)."""
+        if self.active and not (self.pool.patience_runs_out is not None and self.pool.patience_runs_out(self)):
             self.pool.leave(self)
             self.turn.succeed(False)
 
@@ -76,6 +77,8 @@ class BoothPool:
         self.log_key = -1  # its key in the queue log, given by the simulation
         self.stays: list[tuple] = []  # (party id, joined, left, how) per finished stay in this queue
         self._patience = PatienceTimer(env)
+        #: called with a ticket whose patience ran out; True if the party stays (model.engine.walk_on)
+        self.patience_runs_out: Callable[[Ticket], bool] | None = None
 
     @property
     def queue_km(self) -> float:

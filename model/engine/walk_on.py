@@ -26,19 +26,36 @@ class WalkOnPolicy:
     def __init__(self, surge):
         s = surge.scenario
         self.surge = surge
-        self.rules: dict[tuple[str, str], tuple[float, float, int]] = {}
+        self.rules: dict[tuple[str, str], tuple[float, float, int]] = {}  # split as a policy
+        self.on_patience: dict[tuple[str, str], tuple[float, float, int]] = {}  # split when patience runs out
         for rule in s.walk_on:
             starts = max(s.minutes(rule.starts), 0.0) if rule.starts is not None else 0.0
             for name in rule.crossings or [c.name for c in s.crossings if c.foot is not None]:
                 for mode in rule.modes:
-                    self.rules[name, mode] = (starts, rule.share, rule.stay)
+                    (self.rules if rule.when == "policy" else self.on_patience)[name, mode] = (starts, rule.share, rule.stay)
         self._draw = make_sampler(UNIT_UNIFORM, stream(s.seed, surge.replication, StreamId.WALK_ON))
         self._considered: set[int] = set()
 
     def start(self) -> None:
-        """At each rule's start, the parties then waiting in its queue are considered, front to back."""
+        """At each policy's start, the parties then waiting in its queue are considered, front to back; the
+        queues of the rules for patience call :meth:`_patience_ran_out` when a party's patience runs out."""
         for (crossing, mode), (starts, _, _) in self.rules.items():
             self.surge.env.process(self._split_waiting(crossing, mode, starts))
+        for crossing, mode in self.on_patience:
+            pool = self.surge.posts[crossing].pools.get(mode)
+            if pool is not None:
+                pool.patience_runs_out = lambda ticket, c=crossing, m=mode, q=pool: self._patience_ran_out(ticket, c, m, q)
+
+    def _patience_ran_out(self, ticket, crossing: str, mode: str, pool: BoothPool) -> bool:
+        """``ticket``'s patience ran out in ``pool``: True if its party split and the driver stays."""
+        starts, share, stay = self.on_patience[crossing, mode]
+        p = ticket.party
+        if self.surge.env.now < starts or p.people <= stay or self._draw() >= share:
+            return False
+        ahead = pool.waiting_parties().index(p)
+        p.patience_min = float("inf")
+        self._split(p, crossing, stay, ahead * pool.km_per_vehicle, pool)
+        return True
 
     def _split_waiting(self, crossing: str, mode: str, starts: float):
         env = self.surge.env
@@ -65,6 +82,10 @@ class WalkOnPolicy:
         self._considered.add(p.id)
         if self._draw() >= share:
             return
+        self._split(p, crossing, stay, km_to_go, queued_in)
+
+    def _split(self, p: Party, crossing: str, stay: int, km_to_go: float, queued_in: BoothPool | None) -> None:
+        """``p`` keeps ``stay`` people; the others walk ``km_to_go`` to the crossing and queue on foot there."""
         surge = self.surge
         walkers = Party(len(surge.parties), p.origin, "foot", p.people - stay, p.departed_at, first_crossing=p.first_crossing,
                         crossing=crossing, walked=True, travel_mode=p.travel_mode, split_from=p.id)

@@ -7,8 +7,12 @@ car's place. A :class:`WalkOn` rule says from when (``starts``), at which
 crossings (all with a pedestrian channel by default), for which modes
 (cars), what share of parties split, and how many people stay with each
 vehicle (``stay``, the driver by default). A party with no more people than
-``stay`` does not split. Parties already in the queue split at ``starts``;
-parties arriving later split on arrival, before they join the queue.
+``stay`` does not split. With ``when = "policy"``, parties already in the
+queue split at ``starts`` and parties arriving later split on arrival, before
+they join the queue. With ``when = "patience"``, a party splits when its
+patience runs out in the queue (after ``starts``): the walkers go, the
+driver stays in the car's place and waits on (without patience); a party
+that does not split (the share, or too few people) reneges as before.
 """
 
 from __future__ import annotations
@@ -38,13 +42,15 @@ class WalkOn(_Part):
                                         description="vehicles whose people may walk on: cars (a bus's riders stay on it)")
     share: Real = Field(1.0, gt=0, le=1, description="share of those parties that split (drawn per party)")
     stay: Whole = Field(1, ge=1, le=MAX_PARTY, description="people who stay with the vehicle (the driver)")
+    when: Literal["policy", "patience"] = Field("policy", description="policy: parties split from starts on; patience: "
+                                                "a party splits when its patience runs out in the queue (after starts)")
 
 
 def check_walk_on(s: Any) -> None:
     """The crossings named exist and have a pedestrian channel; rules do not overlap in crossing and mode."""
     crossings = {c.name: c for c in s.crossings}
     with_foot = sorted(n for n, c in crossings.items() if c.foot is not None)
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, str], int] = {}
     for j, rule in enumerate(s.walk_on):
         for name in rule.crossings:
             if name not in crossings:
@@ -56,7 +62,7 @@ def check_walk_on(s: Any) -> None:
                                 "on to; add one or remove the rule")
         for name in rule.crossings or with_foot:
             for mode in rule.modes:
-                if (name, mode) in seen:
-                    raise ScenarioError(f"walk_on[{j}].crossings", name, f"walk_on[{seen[name, mode]}] already applies to "
-                                        f"{mode} parties there; one rule per crossing and mode")
-                seen[name, mode] = j
+                if (name, mode, rule.when) in seen:
+                    raise ScenarioError(f"walk_on[{j}].crossings", name, f"walk_on[{seen[name, mode, rule.when]}] already "
+                                        f"applies to {mode} parties there; one rule per crossing, mode and when")
+                seen[name, mode, rule.when] = j
