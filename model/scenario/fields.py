@@ -28,6 +28,7 @@ __all__ = [
     "Real", "Whole", "Flag", "Name", "Label", "Text", "ScenarioName", "Latitude", "Longitude", "LatLon",
     "MAX_NUMBER", "MAX_PEOPLE", "MAX_RATE", "MAX_BOOTHS", "MAX_PARTY", "MAX_QUEUE", "MAX_MINUTES", "MAX_HOURS",
     "MAX_KM", "MAX_MULTIPLIER", "MAX_LIST", "MAX_PERIOD_DAYS", "MAX_POINTS", "MAX_SEED", "MIN_RATE",
+    "TAKEN_CLASS_NAMES", "class_name_problem",
 ]
 
 #: Any number in a distribution (hours, km/h, people, km): far above any real value, far below overflow.
@@ -141,3 +142,21 @@ Latitude = Annotated[float, BeforeValidator(_real), Field(ge=-90, le=90)]
 Longitude = Annotated[float, BeforeValidator(_real), Field(ge=-180, le=180)]
 #: A [lat, lon] point on the map.
 LatLon = tuple[Latitude, Longitude]
+
+
+#: A class name that becomes part of key-figure names (``wait_mean_h_<name>``): a short identifier.
+_FIGURE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+#: Names a class may not take: parties in no priority class are ``regular``; the modes have figures of their own.
+TAKEN_CLASS_NAMES = ("regular", "car", "bus", "foot")
+
+
+def class_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a priority or vehicle class (None if it can)."""
+    if not _FIGURE_NAME.fullmatch(name):
+        return (f"name {name!r} must be a short identifier (a letter, then letters, digits or _; at most 40): it becomes "
+                "part of key-figure names")
+    if name in TAKEN_CLASS_NAMES:
+        return (f"name {name!r} is taken ('regular': parties in no priority class; car, bus, foot: the modes, whose waits "
+                "have figures of that name); choose another")
+    return None
+

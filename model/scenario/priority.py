@@ -21,7 +21,6 @@ people waiting).
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -29,7 +28,7 @@ from pydantic import Field, model_validator
 from .base import _Part
 from .crossings import ServiceTime, _empty
 from .errors import ScenarioError
-from .fields import MAX_BOOTHS, MAX_LIST, Name, Real, Whole
+from .fields import MAX_BOOTHS, MAX_LIST, Name, Real, Whole, class_name_problem
 from .operations import ChannelName
 from .times import DateTime
 
@@ -39,8 +38,6 @@ __all__ = ["PriorityClass", "check_priority", "PRIORITY_FIELD", "REGULAR"]
 PRIORITY_FIELD = "priority"
 #: What a party in no class is called in the tables and key figures (so no class may take the name).
 REGULAR = "regular"
-#: A class name becomes part of key-figure names (wait_mean_h_<name>): a short identifier.
-_CLASS_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 
 
 class PriorityClass(_Part):
@@ -62,12 +59,9 @@ class PriorityClass(_Part):
 
     @model_validator(mode="after")
     def _well_formed(self):
-        if not _CLASS_NAME.fullmatch(self.name):
-            raise ValueError(f"name {self.name!r} must be a short identifier (a letter, then letters, digits or _; "
-                             "at most 40): it becomes part of key-figure names")
-        if self.name in (REGULAR, "car", "bus", "foot"):
-            raise ValueError(f"name {self.name!r} is taken ({REGULAR!r}: parties in no class; car, bus, foot: the modes, "
-                             "whose waits have figures of that name); choose another")
+        problem = class_name_problem(self.name)
+        if problem:
+            raise ValueError(problem)
         if not self.modes:
             raise ValueError("modes must name at least one of car, bus, foot")
         if len(set(self.modes)) != len(self.modes):

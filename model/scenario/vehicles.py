@@ -11,7 +11,6 @@ once, when it leaves, on a stream of its own; the others are plain cars.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -20,13 +19,12 @@ from .base import _Part
 from .crossings import ServiceTime, _empty
 from .distributions import DistributionSpec
 from .errors import ScenarioError
-from .fields import MAX_KM, MAX_LIST, Name, Real
+from .fields import MAX_KM, MAX_LIST, Name, Real, class_name_problem
 
 __all__ = ["VehicleClass", "check_vehicle_classes", "CAR"]
 
 #: What a car party in no vehicle class is called in the tables and key figures.
 CAR = "car"
-_CLASS_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 
 
 class VehicleClass(_Part):
@@ -42,10 +40,9 @@ class VehicleClass(_Part):
 
     @model_validator(mode="after")
     def _well_named(self):
-        if not _CLASS_NAME.fullmatch(self.name):
-            raise ValueError(f"name {self.name!r} must be a short identifier (a letter, then letters, digits or _; at most 40)")
-        if self.name in (CAR, "bus", "foot", "regular"):
-            raise ValueError(f"name {self.name!r} is taken (a mode, or 'regular'); choose another")
+        problem = class_name_problem(self.name)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
