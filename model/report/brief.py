@@ -123,7 +123,8 @@ def _key_points(q: QueuePeople) -> list[str]:
     c, row = peak
     points.append(f"<b>The queue peaks at {html.escape(c)}</b> around <b>{row['time']:%a %d %b %H:00}</b>: about "
                   f"<b>{figure_text(row, 'people_waiting')}</b> people waiting, {_n(row['people_waiting_on_foot'])} of "
-                  "them on foot in the open.")
+                  "them on foot in the open (counted on the hour; the table below gives the most waiting at any "
+                  "moment of its day, which can be a little higher).")
     whole = q.row(q.burden, ALL, WHOLE_RUN)
     nights = q.burden[(q.burden["crossing"] == ALL) & (q.burden["period"] != WHOLE_RUN)]
     if whole is not None and whole["people_waiting_1_night_or_more"] >= 0.5 and not nights.empty:
