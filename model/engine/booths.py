@@ -81,13 +81,13 @@ class BoothPool:
         self.patience_runs_out: Callable[[Ticket], bool] | None = None
 
     @property
-    def queue_km(self) -> float:
-        return self.parties_waiting * self.km_per_vehicle
-
-    @property
     def lengths_waiting(self) -> float:
         """The waiting vehicles in car lengths (here every vehicle is one; see model.engine.vehicles)."""
         return self.parties_waiting
+
+    @property
+    def queue_km(self) -> float:
+        return self.lengths_waiting * self.km_per_vehicle
 
     def service_for(self, party: Party):
         """The service model of ``party`` at these booths."""

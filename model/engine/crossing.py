@@ -24,7 +24,7 @@ from .gates import GatedPool, follow_release
 from .holding import HoldingSpace
 from .priority import PriorityPool, queue_levels
 from .samplers import draw
-from .vehicles import VehicleLengths, with_lengths
+from .vehicles import with_lengths
 
 __all__ = ["Ticket", "BoothPool", "Control", "StagePost", "CrossingPost", "merge_windows", "random_closure_windows"]
 
@@ -186,25 +186,24 @@ def _pool(env: simpy.Environment, scenario: Scenario, spec: Crossing, channel: C
     args = (env, spec.name, mode, channel.booths, channel.service, spacing_m, spec.approach_lanes, on_change)
     label = mode if stage is None else f"{mode}@{stage}"
     release = channel.release
-    # in the car queue on the approach road, other vehicles (trucks...) are measured by their own length
-    mixed = scenario.vehicle_classes and mode == "car" and stage is None
-    if release is None or not (release.quotas or release.batches):
-        levels = queue_levels(scenario, spec.name, mode) if scenario.priority else None
-        if levels is not None:  # some class is served first here (never behind a gate: the scenario refuses it)
-            return _measured(with_lengths(PriorityPool) if mixed else PriorityPool, args, scenario, spec, label=label, levels=levels)
-        return _measured(with_lengths(BoothPool) if mixed else BoothPool, args, scenario, spec, label=label)
-    pool = _measured(with_lengths(GatedPool) if mixed else GatedPool, args, scenario, spec, label=label, batched=bool(release.batches))
-    quotas = [(scenario.minutes(a), scenario.minutes(b), n) for a, b, n in quota_periods(scenario, release.quotas)]
-    follow_release(env, pool, quotas, [(scenario.minutes(b.at), b.parties) for b in release.batches])
-    return pool
-
-
-def _measured(pool_class: type[BoothPool], args: tuple, scenario: Scenario, spec: Crossing, **kwargs) -> BoothPool:
-    """A pool of ``pool_class``; where it counts vehicle lengths, with each vehicle class's length in cars and service."""
-    pool = pool_class(*args, **kwargs)
-    if isinstance(pool, VehicleLengths):
+    gated = release is not None and bool(release.quotas or release.batches)
+    levels = queue_levels(scenario, spec.name, mode) if scenario.priority and not gated else None
+    if gated:
+        pool_class, extra = GatedPool, {"batched": bool(release.batches)}
+    elif levels is not None:  # some class is served first here (never behind a gate: the scenario refuses it)
+        pool_class, extra = PriorityPool, {"levels": levels}
+    else:
+        pool_class, extra = BoothPool, {}
+    if scenario.vehicle_classes and mode == "car" and stage is None:
+        # in the car queue on the approach road, other vehicles (trucks...) are measured by their own length
+        pool = with_lengths(pool_class)(*args, label=label, **extra)
         pool.lengths = (1.0, *(vc.spacing_m / spec.car_spacing_m for vc in scenario.vehicle_classes))
         pool.services = (None, *(vc.service for vc in scenario.vehicle_classes))
+    else:
+        pool = pool_class(*args, label=label, **extra)
+    if gated:
+        quotas = [(scenario.minutes(a), scenario.minutes(b), n) for a, b, n in quota_periods(scenario, release.quotas)]
+        follow_release(env, pool, quotas, [(scenario.minutes(b.at), b.parties) for b in release.batches])
     return pool
 
 

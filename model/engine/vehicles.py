@@ -62,10 +62,6 @@ class VehicleLengths:
     def lengths_waiting(self) -> float:
         return self._length_waiting
 
-    @property
-    def queue_km(self) -> float:
-        return self._length_waiting * self.km_per_vehicle
-
     def service_for(self, p: Party):
         return self.services[p.vclass] or self.service
 

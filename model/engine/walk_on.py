@@ -73,7 +73,7 @@ class WalkOnPolicy:
         """``p`` reaches the back of ``pool``'s queue: it may split first (its walkers start from there)."""
         rule = self.rules.get((crossing, p.mode))
         if rule is not None and self.surge.env.now >= rule[0]:
-            self._consider(p, crossing, p.mode, pool.parties_waiting * pool.km_per_vehicle, None)
+            self._consider(p, crossing, p.mode, pool.queue_km, None)
 
     def _consider(self, p: Party, crossing: str, mode: str, km_to_go: float, queued_in: BoothPool | None) -> None:
         _, share, stay = self.rules[crossing, mode]
