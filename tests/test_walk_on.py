@@ -10,6 +10,7 @@ from model.analysis.replication import summarise_replication
 from model.cli import main
 from model.engine import simulate_replication
 from model.experiments.checks import check_conservation
+from model.scenario import read_scenario_dict
 
 CAR = {"booths": 1, "service": {"per_vehicle_min": 60.0, "dist": "fixed"}}
 FOOT = {"booths": 10, "service": {"per_vehicle_min": 1.0, "dist": "fixed"}}
@@ -107,7 +108,7 @@ def test_bad_walk_on_is_one_line_and_exit_2(case, capsys, tmp_path):
     base = tmp_path / "x.toml"
     text = (PARAMS / "one_crossing_constant.toml").read_text()
     base.write_text(text)
-    name = __import__("model.scenario", fromlist=["read_scenario_dict"]).read_scenario_dict(base)["crossings"][0]["name"]
+    name = read_scenario_dict(base)["crossings"][0]["name"]
     extra = [] if "foot channel" in case else [f"crossings.{name}.foot.booths=1",
                                                                  f"crossings.{name}.foot.service.per_vehicle_min=1"]
     args = [a for s in extra + [x.replace('"X"', f'"{name}"') for x in settings] for a in ("--set", s)]
