@@ -10,7 +10,7 @@ from model.analysis.replication import summarise_replication
 from model.cli import main
 from model.engine import simulate_replication
 from model.experiments.checks import check_conservation
-from model.scenario import read_scenario_dict
+from model.scenario import load_scenario, read_scenario_dict
 
 CAR = {"booths": 1, "service": {"per_vehicle_min": 60.0, "dist": "fixed"}}
 FOOT = {"booths": 10, "service": {"per_vehicle_min": 1.0, "dist": "fixed"}}
@@ -116,3 +116,19 @@ def test_bad_walk_on_is_one_line_and_exit_2(case, capsys, tmp_path):
     lines = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and "error:" in lines[0], lines
     assert fragment in lines[0], lines[0]
+
+
+def test_people_in_the_queue_count_walkers_in_their_car_until_they_leave_it():
+    """The hourly people waiting (the report's people in the queue) equal the queue series at every hour: a car's
+    passengers count in its queue until they walk on (a stay of theirs, ``walked_on``), then in the foot queue."""
+    s = load_scenario(PARAMS / "example_walk_on.toml")
+    r = summarise_replication(s, simulate_replication(s, 0))
+    assert (r.stays["how"] == "walked_on").sum() > 0
+    hourly = r.burden.hourly[r.burden.hourly["crossing"] == "Gate"]
+    marks = hourly["time"].to_numpy(dtype=float)
+    logged = 0
+    for _, q in r.queues[r.queues["crossing"] == "Gate"].groupby("channel"):
+        i = np.searchsorted(q["time"].to_numpy(dtype=float), marks, side="right") - 1
+        logged = logged + np.where(i >= 0, q["people_waiting"].to_numpy()[np.maximum(i, 0)], 0)
+    assert hourly["people_waiting"].to_numpy() == pytest.approx(logged)
+    assert logged.max() > 500

@@ -160,14 +160,16 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 # --- one replication ----------------------------------------------------------------------------
 
 
-def _stay_table(scenario: Scenario, parties: pd.DataFrame, stays: pd.DataFrame) -> pd.DataFrame:
-    """The stays with the people and origin of the party (a bus: its riders), still waiting ones to the end."""
+def stays_with_people(scenario: Scenario, parties: pd.DataFrame, stays: pd.DataFrame,
+                      columns: tuple[str, ...] = ("origin",)) -> pd.DataFrame:
+    """The stays with the people of the party (a bus: its riders) and its ``columns`` (a bus: its first rider's),
+    in the order of ``stays``; still waiting ones to the end of the run."""
     if stays.empty:
         return pd.DataFrame({"key": np.array([], dtype=np.int64), "crossing": [], "foot": np.array([], dtype=bool),
-                             "joined": [], "left": [], "people": [], "origin": []})
-    by_id = parties.set_index("party_id")[["people", "origin"]]
+                             "joined": [], "left": [], "people": [], **{c: [] for c in columns}})
+    by_id = parties.set_index("party_id")[["people", *columns]]
     riders = parties[parties["bus_id"] >= 0]
-    by_bus = riders.groupby("bus_id").agg(people=("people", "sum"), origin=("origin", "first"))
+    by_bus = riders.groupby("bus_id").agg(people=("people", "sum"), **{c: (c, "first") for c in columns})
     by_bus.index = -1 - by_bus.index.to_numpy()  # a bus's party id
     who = pd.concat([by_id, by_bus]).reindex(stays["party_id"].to_numpy())
     return pd.DataFrame({  # text kept as ``object``: pandas' string type would cost more than all the rest
@@ -177,7 +179,7 @@ def _stay_table(scenario: Scenario, parties: pd.DataFrame, stays: pd.DataFrame) 
         "joined": stays["joined_at"].to_numpy(dtype=float),
         "left": np.nan_to_num(stays["left_at"].to_numpy(dtype=float), nan=scenario.horizon_min),
         "people": who["people"].fillna(0).to_numpy(dtype=float),
-        "origin": pd.Series(who["origin"].to_numpy(dtype=object), dtype=object),
+        **{c: pd.Series(who[c].to_numpy(dtype=object), dtype=object) for c in columns},
     })
 
 
@@ -212,7 +214,7 @@ def _shares(scenario: Scenario, field: str) -> dict[str, float]:
 def replication_burden(scenario: Scenario, parties: pd.DataFrame, stays: pd.DataFrame) -> ReplicationBurden:
     """The burden tables of one replication from its party and stay tables (times in minutes)."""
     rep = int(parties["replication"].iloc[0]) if len(parties) else int(stays["replication"].iloc[0]) if len(stays) else 0
-    s = _stay_table(scenario, parties, stays)
+    s = stays_with_people(scenario, parties, stays)
     names = [c.name for c in scenario.crossings]
     by_crossing = dict(iter(s.groupby("crossing", sort=False)))
     groups = {c: by_crossing.get(c, s.iloc[0:0]) for c in names} | {ALL: s}

@@ -18,6 +18,10 @@ from ..scenario import MODES, Scenario, ScenarioError
 from .student_t import t_quantile
 
 __all__ = [
+    "effective_class",
+    "ALL_CROSSINGS",
+    "PEAK_CLASS_PREFIX",
+    "CLASS_KPI_UNITS",
     "queue_step",
     "mean_ci",
     "step_total",
@@ -82,19 +86,25 @@ KPI_UNITS: dict[str, str] = {
     "people_waiting_at_night_max": "people",
 }
 TIME_KPIS = [k for k, unit in KPI_UNITS.items() if unit == "datetime"]
-#: Key figures per priority class, in hours, named prefix + class name (``wait_mean_h_officials``).
-CLASS_KPI_PREFIXES = ("wait_mean_h_", "wait_p90_h_")
+#: Key figures per priority and vehicle class, named prefix + class name (``wait_mean_h_officials``), and their units.
+CLASS_KPI_UNITS = {"wait_mean_h_": "h", "wait_p90_h_": "h", "peak_people_waiting_": "people"}
+CLASS_KPI_PREFIXES = tuple(CLASS_KPI_UNITS)
+#: The most people of a class waiting at once (:mod:`model.analysis.classes`), also for ``regular`` and ``car``.
+PEAK_CLASS_PREFIX = "peak_people_waiting_"
+#: The key-figure rows of all crossings together.
+ALL_CROSSINGS = "all"
 #: Key figures per control in series, named prefix + channel (``control_wait_mean_h_car@entry``), and their units
 #: (:func:`model.analysis.controls.control_kpis`).
 CONTROL_KPI_UNITS = {"control_wait_mean_h_": "h", "control_peak_people_": "people"}
 
 
 def class_kpis(scenario: Scenario) -> list[str]:
-    """The per-class wait figures: of each priority class and ``regular`` (if the scenario has priority classes),
-    then of each vehicle class (if it has any); none without."""
+    """The per-class figures: of each priority class and ``regular`` (if the scenario has priority classes), then
+    of each vehicle class (if it has any; the most people waiting also of plain ``car``s); none without."""
     names = ([pc.name for pc in scenario.priority] + ["regular"] if scenario.priority else [])
     names += [vc.name for vc in scenario.vehicle_classes]
-    return [f"{prefix}{name}" for name in names for prefix in CLASS_KPI_PREFIXES]
+    waits = [f"{prefix}{name}" for name in names for prefix in ("wait_mean_h_", "wait_p90_h_")]
+    return waits + [f"{PEAK_CLASS_PREFIX}{name}" for name in names + (["car"] if scenario.vehicle_classes else [])]
 
 
 def _vehicle_figures(scenario: Scenario, p: dict[str, np.ndarray]) -> dict[str, float]:
@@ -108,14 +118,23 @@ def _vehicle_figures(scenario: Scenario, p: dict[str, np.ndarray]) -> dict[str, 
     return out
 
 
+def effective_class(scenario: Scenario, p: dict[str, np.ndarray]) -> np.ndarray:
+    """Each party's priority class where it queued (``p["crossing"]``): ``regular`` where its class is not served
+    first (a class's ``crossings``), or where the table has no class column."""
+    if "priority_class" not in p:
+        return np.full(len(p["crossing"]), "regular", dtype=object)
+    effective = p["priority_class"].copy()
+    for pc in scenario.priority:
+        if pc.crossings:
+            effective[(effective == pc.name) & ~np.isin(p["crossing"], pc.crossings)] = "regular"
+    return effective
+
+
 def _class_figures(scenario: Scenario, p: dict[str, np.ndarray]) -> dict[str, float]:
     """Mean and 90th-percentile wait (h) of the crossed parties per class, each counted in the class it had where it
     crossed: a class not served first at that crossing (``crossings``) waited there as a regular party."""
     crossed = p["outcome"] == "crossed"
-    effective = p["priority_class"].copy() if "priority_class" in p else np.full(len(crossed), "regular", dtype=object)
-    for pc in scenario.priority:
-        if pc.crossings:
-            effective[(effective == pc.name) & ~np.isin(p["crossing"], pc.crossings)] = "regular"
+    effective = effective_class(scenario, p)
     out = {}
     for name in [pc.name for pc in scenario.priority] + ["regular"]:
         w = p["wait_h"][crossed & (effective == name)]
@@ -380,7 +399,7 @@ def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataF
         all_figures = {**_first_crossing_figures(p, everyone), **_party_figures(p),
                        **_queue_figures(_summed(series_list), horizon, nights, clearance)}
         all_figures["surge_cleared_at"] = _all_cleared_at(queue_figures, rules.clearance_people)
-        rows.append({"replication": rep, "crossing": "all", **all_figures, **by_class(p)})
+        rows.append({"replication": rep, "crossing": ALL_CROSSINGS, **all_figures, **by_class(p)})
     return pd.DataFrame(rows, columns=["replication", "crossing", *KPI_UNITS, *class_kpis(scenario)])
 
 
@@ -406,7 +425,8 @@ def summarise_kpis(per_rep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFr
     """Mean, sd, t-based confidence interval and 10th/90th percentiles of each figure across replications."""
     rows = []
     # figures only some scenarios have: per priority class, per control in series (model.analysis.controls)
-    per_class = {c: "h" for c in per_rep.columns if c.startswith(CLASS_KPI_PREFIXES) and c not in KPI_UNITS}
+    per_class = {c: unit for c in per_rep.columns for prefix, unit in CLASS_KPI_UNITS.items()
+                 if c.startswith(prefix) and c not in KPI_UNITS}
     per_class |= {c: unit for c in per_rep.columns for prefix, unit in CONTROL_KPI_UNITS.items() if c.startswith(prefix)}
     for crossing, g in per_rep.groupby("crossing", sort=False):
         for kpi, unit in (KPI_UNITS | per_class).items():

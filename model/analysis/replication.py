@@ -19,6 +19,7 @@ from ..engine.records import party_columns
 from ..scenario import Scenario
 from .burden import ReplicationBurden, replication_burden
 from .chart_tables import chart_tables
+from .classes import class_peak_kpis, class_queue_tables
 from .controls import control_kpis, control_tables
 from .key_figures import (
     crossing_series_by_replication,
@@ -66,7 +67,8 @@ def summarise_replication(scenario: Scenario, records: RunRecords, extras: bool 
     queues = table(r, records.queues, QUEUE_COLUMNS)
     stays = table(r, records.stays, STAY_COLUMNS)
     series = crossing_series_by_replication(scenario, queues)
-    kpis = control_kpis(scenario, replication_kpis(scenario, parties, queues, series), queues, stays)
+    kpis = replication_kpis(scenario, parties, queues, series)
+    kpis = class_peak_kpis(scenario, control_kpis(scenario, kpis, queues, stays), parties, stays)
     grid = queues_on_grid(scenario, queues, series=series)
     result = ReplicationResult(r, parties, queues, stays, kpis, grid)
     return completed(scenario, result) if extras else result
@@ -76,6 +78,7 @@ def completed(scenario: Scenario, result: ReplicationResult) -> ReplicationResul
     """``result`` with the chart tables, daily crossings and burden a run folder needs, computed if missing."""
     if result.daily is not None:
         return result
-    charts = chart_tables(scenario, result.parties) | control_tables(scenario, result.queues, result.stays)
+    charts = (chart_tables(scenario, result.parties) | control_tables(scenario, result.queues, result.stays)
+              | class_queue_tables(scenario, result.parties, result.stays))
     return replace(result, charts=charts, daily=daily_crossings(scenario, result.parties),
                    burden=replication_burden(scenario, result.parties, result.stays))

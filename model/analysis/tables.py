@@ -16,6 +16,7 @@ import pandas as pd
 from ..engine import PARTY_TIMES, STAY_TIMES
 from ..scenario import Scenario
 from .chart_tables import CHART_TIMES, combine_chart_tables
+from .classes import CLASS_TABLES, CLASS_TIMES
 from .controls import CONTROL_TABLES, CONTROL_TIMES
 from .key_figures import TIME_KPIS, summarise_grid, summarise_kpis
 from .needs import queue_needs
@@ -117,8 +118,8 @@ def build_results(scenario: Scenario, records: list[ReplicationResult]) -> Resul
         per_rep[col] = to_datetimes(scenario, per_rep[col])
     grid["time"] = to_datetimes(scenario, grid["time"])
     grid_summary["time"] = to_datetimes(scenario, grid_summary["time"])
-    charts = combine_chart_tables([r.charts for r in records], CONTROL_TABLES)
-    for name, cols in (CHART_TIMES | CONTROL_TIMES).items():
+    charts = combine_chart_tables([r.charts for r in records], CONTROL_TABLES | CLASS_TABLES)
+    for name, cols in (CHART_TIMES | CONTROL_TIMES | CLASS_TIMES).items():
         for col in cols:
             if name in charts:
                 charts[name][col] = to_datetimes(scenario, charts[name][col]).to_numpy()

@@ -140,18 +140,25 @@ class BoothPool:
         self._dispatch()
         self._on_change(self)
 
+    def waiting_tickets(self) -> list[Ticket]:
+        """The tickets of the parties in the queue now, in the order booths would take them."""
+        return [t for t in self._queue if t.active]
+
     def waiting_parties(self) -> list[Party]:
         """The parties in the queue now, front to back."""
-        return [t.party for t in self._queue if t.active]
+        return [t.party for t in self.waiting_tickets()]
 
-    def people_left(self, people: int) -> None:
-        """Some people of a waiting party left it (to walk on); the party keeps its place."""
-        self.people_waiting -= people
+    def split_off(self, party: Party, walkers: Party) -> None:
+        """``walkers`` left waiting ``party`` (to walk on), which keeps its place: their time in its vehicle so
+        far is a stay of theirs in this queue (``how`` 'walked_on'), so people waiting are counted right."""
+        joined = next(t.joined_at for t in self.waiting_tickets() if t.party is party)
+        self.stays.append((walkers.id, joined, self.env.now, "walked_on"))
+        self.people_waiting -= walkers.people
         self._on_change(self)
 
     def open_stays(self) -> list[tuple]:
         """Stays of the parties still in the queue now (the end of a run): not left yet."""
-        return [(t.party.id, t.joined_at, float("nan"), "waiting") for t in self._queue if t.active]
+        return [(t.party.id, t.joined_at, float("nan"), "waiting") for t in self.waiting_tickets()]
 
     def set_booths(self, booths: int) -> None:
         self.booths = booths

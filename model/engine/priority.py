@@ -52,13 +52,9 @@ class PriorityPool(BoothPool):
         """Put ``ticket`` at the back of its class's queue, its patience on the timer; its turn event."""
         return super()._queue_up(ticket, self._queues[self.levels[ticket.party.priority]] if line is None else line)
 
-    def waiting_parties(self) -> list[Party]:
-        """The parties in the queue now, in the order booths would take them (highest class first)."""
-        return [t.party for q in self._queues for t in q if t.active]
-
-    def open_stays(self) -> list[tuple]:
-        """Stays of the parties still in any class's queue now (the end of a run)."""
-        return [(t.party.id, t.joined_at, float("nan"), "waiting") for q in self._queues for t in q if t.active]
+    def waiting_tickets(self) -> list[Ticket]:
+        """The tickets waiting now, in the order booths would take them (highest class first)."""
+        return [t for q in self._queues for t in q if t.active]
 
     def _next(self) -> Ticket | None:
         """The first party still waiting in the highest class (those whose patience ran out are dropped)."""

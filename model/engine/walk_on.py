@@ -89,8 +89,9 @@ class WalkOnPolicy:
         surge = self.surge
         walkers = Party(len(surge.parties), p.origin, "foot", p.people - stay, p.departed_at, first_crossing=p.first_crossing,
                         crossing=crossing, walked=True, travel_mode=p.travel_mode, split_from=p.id)
+        walkers.vclass = p.vclass  # they came in that vehicle
         surge.parties.append(walkers)
         p.people = stay
         if queued_in is not None:
-            queued_in.people_left(walkers.people)
+            queued_in.split_off(p, walkers)
         surge.launch(walkers, crossing, km_to_go / max(surge.walk_speed(), 1e-6) * 60.0)

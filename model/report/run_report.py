@@ -40,6 +40,7 @@ from .chart_frames import (
     wait_by_hour,
     wait_ecdf,
 )
+from .classes_section import classes_section
 from .controls_section import controls_section
 from .figures import (
     cumulative_figure,
@@ -373,7 +374,7 @@ def build_report(folder: str | Path) -> str:
     with no_default_template():
         sections = _sections(run, colours, k)
     sections[-1:-1] = people_section(folder, _figure_html)  # before the key figures
-    sections[1:1] = controls_section(folder, s, run.replications, _figure_html)
+    sections[1:1] = controls_section(folder, s, run.replications, _figure_html) + classes_section(folder, run, _figure_html)
     sha = scenario_sha256(run.scenario_text)
     period = f"{run.local(s.start):%a %d %b %Y %H:%M} to {run.local(s.end):%a %d %b %Y %H:%M} ({run.zone_label})"
     nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _, _ in sections) + '<a href="#scenario">Scenario</a>'
