@@ -3,8 +3,10 @@
 The formula is checked against cases worked by hand (one class is M/M/c; the
 load-weighted mean of the classes is the first-come first-served wait, the
 conservation law). The pool is driven event by event; who belongs to a class
-is checked on a scenario where a share of 1 makes the draw deterministic; the
-simulation check must pass, and must fail for a pool that ignores priority.
+is checked on a scenario where a share of 1 makes the draw deterministic, and
+by origin and mode (overrides) and per replication (uncertain shares) on large
+samples; the simulation check must pass, and must fail for a pool that ignores
+priority.
 Bad input is one line and exit 2 through the command line.
 """
 
@@ -22,7 +24,7 @@ from model.cli import main
 from model.engine import Surge, simulate_replication
 from model.engine.booths import BoothPool
 from model.engine.entities import Party
-from model.engine.priority import PriorityPool
+from model.engine.priority import ClassDraw, PriorityPool
 from model.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 
 EXAMPLE = PARAMS / "example_priority.toml"
@@ -153,6 +155,103 @@ def test_same_departures_with_or_without_classes():
     assert np.array_equal(a["departed_at"], b["departed_at"]) and np.array_equal(a["origin"], b["origin"])
 
 
+# --- shares by origin and mode, and uncertain shares -----------------------------------------------
+
+
+def _drawn_fraction(draw: ClassDraw, origin: str, mode: str, n: int, start: int = 0) -> float:
+    """The fraction of ``n`` parties of ``origin`` in ``mode`` (departing over the day) that ``draw`` puts in class 1."""
+    parties = [Party(start + i, origin, mode, 1, 1440.0 * i / n) for i in range(n)]
+    for p in parties:
+        draw.classify(p)
+    return sum(p.priority == 1 for p in parties) / n
+
+
+def _within_4_se(fraction: float, share: float, n: int) -> bool:
+    return abs(fraction - share) <= 4 * math.sqrt(share * (1 - share) / n)
+
+
+def test_overrides_give_each_origin_and_mode_its_share():
+    """The first override that matches gives the share: A's cars 0.5 (origin and mode), A's pedestrians 0.3 (origin
+    only: every mode of the class), B's pedestrians 0.2 (mode only), B's cars the class's 0.1; each fraction of
+    20,000 draws within 4 binomial standard errors."""
+    s = _two_crossings([{"name": "vip", "share": 0.1, "modes": ["car", "foot"],
+                         "shares": [{"origins": ["A"], "modes": ["car"], "share": 0.5}, {"origins": ["A"], "share": 0.3},
+                                    {"modes": ["foot"], "share": 0.2}]}])
+    draw, n = ClassDraw(s, 0), 20_000
+    for (origin, mode), share in {("A", "car"): 0.5, ("A", "foot"): 0.3, ("B", "foot"): 0.2, ("B", "car"): 0.1}.items():
+        assert draw.share(1, origin, mode) == share
+        fraction = _drawn_fraction(draw, origin, mode, n)
+        assert _within_4_se(fraction, share, n), (origin, mode, fraction, share)
+
+
+def test_an_override_reaches_the_parties_of_a_run():
+    """Share 0, overridden to 1 for A's cars: exactly A's cars are in the class in a whole run."""
+    s = _two_crossings([{"name": "vip", "share": 0.0, "shares": [{"origins": ["A"], "modes": ["car"], "share": 1.0}]}])
+    p = simulate_replication(s, 0).parties
+    expected = (p["origin"] == "A") & (p["mode"] == "car")
+    assert expected.sum() > 50 and np.array_equal(p["priority_class"] == "vip", expected)
+
+
+def test_an_uncertain_share_is_drawn_once_per_replication_on_its_own_stream():
+    """A uniform(0.05, 0.95) share: one value per replication, inside the support, differing between replications,
+    the U(low, high) of the class's own stream; within a replication it holds from the first party to the last
+    (each half of 20,000 draws within 4 standard errors of it)."""
+    from model.engine.streams import StreamId, stream
+
+    s = _two_crossings([{"name": "vip", "share": {"dist": "uniform", "low": 0.05, "high": 0.95}}])
+    shares = []
+    for r in range(6):
+        draw = ClassDraw(s, r)
+        share = draw.share(1, "A", "car")
+        assert 0.05 <= share <= 0.95 and draw.share(1, "B", "foot") == share
+        assert share == stream(s.seed, r, StreamId.PRIORITY, "vip", "share").uniform(0.05, 0.95)
+        n = 10_000
+        for half in range(2):
+            assert _within_4_se(_drawn_fraction(draw, "A", "car", n, half * n), share, n), (r, half, share)
+        shares.append(share)
+    assert len(set(shares)) == len(shares) and max(shares) - min(shares) > 0.2
+
+
+def test_an_uncertain_override_has_a_stream_of_its_own():
+    """An override's distribution is drawn apart from the class's: the class's own value does not move with it."""
+    dist = {"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.4}
+    alone = ClassDraw(_two_crossings([{"name": "vip", "share": dist}]), 3)
+    both = ClassDraw(_two_crossings([{"name": "vip", "share": dist,
+                                      "shares": [{"origins": ["B"], "share": {"dist": "discrete", "values": [0.0, 0.5],
+                                                                             "probs": [0.5, 0.5]}}]}]), 3)
+    assert both.share(1, "A", "car") == alone.share(1, "A", "car") and 0.1 <= alone.share(1, "A", "car") <= 0.4
+    assert both.share(1, "B", "car") in (0.0, 0.5)
+
+
+def test_same_seed_same_classes_with_uncertain_shares_and_overrides():
+    classes = [{"name": "vip", "share": {"dist": "uniform", "low": 0.1, "high": 0.3}, "modes": ["car"],
+                "shares": [{"origins": ["B"], "share": {"dist": "fixed", "value": 0.6}}]},
+               {"name": "near", "share": 0.2, "origins": ["A"], "shares": [{"modes": ["foot"], "share": 0.4}]}]
+    a, b = (simulate_replication(_two_crossings(classes), 1).parties for _ in range(2))
+    assert np.array_equal(a["priority_class"], b["priority_class"]) and np.array_equal(a["wait_h"], b["wait_h"], equal_nan=True)
+    assert set(a["priority_class"]) == {"vip", "near", "regular"}
+    other = simulate_replication(_two_crossings(classes), 2).parties
+    assert not np.array_equal(a["priority_class"], other["priority_class"])
+
+
+def test_number_shares_draw_as_one_uniform_per_party_against_the_cumulative_shares():
+    """Without distributions the draw is the one it always was: the k-th eligible party of an origin takes the k-th
+    uniform of the origin's stream, against the cumulative shares of the classes in order (an override only
+    changes which share is added)."""
+    from model.engine.streams import StreamId, stream
+
+    s = _two_crossings([{"name": "one", "share": 0.2, "shares": [{"modes": ["foot"], "share": 0.1}]},
+                        {"name": "two", "share": 0.3}])
+    draw = ClassDraw(s, 4)
+    parties = [Party(i, "A", "car" if i % 3 else "foot", 1, float(i)) for i in range(2000)]
+    for p in parties:
+        draw.classify(p)
+    u = stream(s.seed, 4, StreamId.PRIORITY, "A", "party").random(len(parties))
+    first = np.array([0.2 if p.mode == "car" else 0.1 for p in parties])
+    expected = np.where(u < first, 1, np.where(u < first + 0.3, 2, 0))
+    assert np.array_equal([p.priority for p in parties], expected)
+
+
 # --- the check against Cobham --------------------------------------------------------------------
 
 
@@ -173,6 +272,8 @@ def test_check_passes_and_a_fifo_pool_fails():
 def test_example_loads_and_dumps_from_by_its_alias():
     s = load_scenario(EXAMPLE)
     assert [pc.name for pc in s.priority] == ["officials", "locals"]
+    override = s.priority[0].shares[0]
+    assert override.origins == ["Town"] and override.share.dist == "uniform" and s.priority[0].share_for("Village", "car") == 0.03
     dumped = s.model_dump(by_alias=True)
     assert "from" in dumped["priority"][1] and "origins" not in dumped["priority"][0]
 
@@ -189,6 +290,19 @@ BAD = {
     "a name with spaces": ("priority.officials.name=\"high ranks\"", "must be a short identifier"),
     "a mode the crossing lacks": ("priority.officials.modes=[\"bus\"]", "so the class is served first nowhere"),
     "two of one name": ("priority.locals.name=officials", "names of priority classes must be unique"),
+    "a share distribution without an upper bound": ('priority.officials.share={dist = "lognormal", mean = 0.05, cv = 0.5}',
+                                                     "'lognormal'}; a lognormal share has no upper bound"),
+    "a share distribution reaching above 1": ('priority.officials.share={dist = "uniform", low = 0.5, high = 1.5}',
+                                              "a uniform share reaches 1.5; a share is a number from 0 to 1, or a distribution"),
+    "an override mode the class lacks": ('priority.officials.shares=[{modes = ["foot"], share = 0.1}]',
+                                         "priority[officials].shares[0].modes: got 'foot'; must be one of the class's modes"),
+    "an override origin unknown": ('priority.officials.shares=[{origins = ["Nowhere"], share = 0.1}]',
+                                   "priority[officials].shares[0].origins: got 'Nowhere'; must be one of"),
+    "an override origin not the class's": ('priority.locals.shares=[{origins = ["Town"], share = 0.1}]',
+                                           "priority[locals].shares[0].origins: got 'Town'; must be one of ['Village']"),
+    "an override share above 1": ("priority.officials.shares=[{share = 1.5}]", "priority[officials].shares[0].share: got 1.5"),
+    "override shares above 1 together": ('priority.locals.shares=[{share = {dist = "triangular", low = 0.5, mode = 0.9, '
+                                         'high = 0.99}}]', "have shares summing above 1"),
     "behind a gate": ("crossings.Gate.car.release={quotas = [{parties = 100}]}", "priority behind a gate is not supported"),
 }
 

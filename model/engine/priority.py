@@ -3,8 +3,10 @@
 A party's class is drawn once, when it is created (:class:`ClassDraw`):
 among the classes that apply to its origin, mode and departure time, in the
 order listed, one uniform draw on the origin's own priority stream picks the
-class whose share it falls in (or none: regular, 0). Buses are drawn as
-vehicles when they leave the stop; their riders take the bus's class.
+class whose share it falls in (or none: regular, 0). A share may differ by
+origin and mode, and may be a distribution, drawn once per replication.
+Buses are drawn as vehicles when they leave the stop; their riders take the
+bus's class.
 
 :class:`PriorityPool` is a :class:`~model.engine.booths.BoothPool` with one
 FIFO queue per class served first at its channel, and one for everyone else
@@ -24,6 +26,7 @@ import simpy
 from ..scenario import Scenario
 from .booths import BoothPool, Ticket
 from .entities import Party
+from .samplers import draw
 from .streams import StreamId, stream
 
 __all__ = ["PriorityPool", "ClassDraw", "queue_levels"]
@@ -75,13 +78,44 @@ class PriorityPool(BoothPool):
 
 
 class ClassDraw:
-    """Draws each party's class in one replication: one uniform per eligible party on its origin's stream."""
+    """Draws each party's class in one replication: one uniform per eligible party on its origin's stream.
+
+    A class's share for a party is the one its origin and mode get (the class's ``share``, or the first of its
+    ``shares`` that matches); a share given as a distribution is drawn once, here, for the whole replication, on
+    its own stream (the class's name and ``share``; an override's with its index), so a number share draws
+    nothing more. The classes and shares that apply to an origin and mode are looked up once and kept.
+    """
 
     def __init__(self, scenario: Scenario, replication: int):
         self.classes = list(scenario.priority)
         self.from_min = [None if pc.from_ is None else scenario.minutes(pc.from_) for pc in self.classes]
         self._seed, self._replication = scenario.seed, replication
         self._streams: dict[tuple[str, str], object] = {}
+        #: The replication's value of each distribution share: (class number, None or the override's index).
+        self._drawn: dict[tuple[int, int | None], float] = {}
+        for k, pc in enumerate(self.classes, start=1):
+            for i, share in [(None, pc.share), *enumerate(o.share for o in pc.shares)]:
+                if not isinstance(share, (int, float)):
+                    names = ("share",) if i is None else ("shares", i)
+                    rng = stream(self._seed, replication, StreamId.PRIORITY, pc.name, *names)
+                    self._drawn[k, i] = float(draw(share, rng, 1)[0])
+        #: (origin, mode) -> the classes that can apply, in order: (class number, share, from minute or None).
+        self._candidates: dict[tuple[str, str], list[tuple[int, float, float | None]]] = {}
+
+    def share(self, k: int, origin: str, mode: str) -> float:
+        """The share of the ``k``-th class (from 1) among parties of ``origin`` in ``mode`` in this replication."""
+        pc = self.classes[k - 1]
+        i, share = next(((i, o.share) for i, o in enumerate(pc.shares) if o.matches(origin, mode)), (None, pc.share))
+        return float(share) if isinstance(share, (int, float)) else self._drawn[k, i]
+
+    def _candidates_for(self, origin: str, mode: str) -> list[tuple[int, float, float | None]]:
+        key = (origin, mode)
+        found = self._candidates.get(key)
+        if found is None:
+            found = self._candidates[key] = [
+                (k, self.share(k, origin, mode), f) for k, (pc, f) in enumerate(zip(self.classes, self.from_min), start=1)
+                if pc.applies_to(origin, mode, 0.0, None)]
+        return found
 
     def _rng(self, origin: str, kind: str):
         key = (origin, kind)
@@ -91,8 +125,8 @@ class ClassDraw:
 
     def classify(self, p: Party, kind: str = "party") -> None:
         """Set ``p.priority`` (``kind``: 'party' or 'bus', for a bus vehicle, each on its own stream)."""
-        applying = [(k, pc.share) for k, (pc, f) in enumerate(zip(self.classes, self.from_min), start=1)
-                    if pc.applies_to(p.origin, p.mode, p.departed_at, f)]
+        t = p.departed_at
+        applying = [(k, share) for k, share, f in self._candidates_for(p.origin, p.mode) if f is None or t >= f]
         if not applying:
             return
         u = self._rng(p.origin, kind).random()

@@ -17,34 +17,103 @@ service, or ``service``) and its own queue, reported as channel
 ``mode@<class>``. The lane stands beside the jam, so its vehicles are not
 added to the approach road's queue km (they are counted as vehicles and
 people waiting).
+
+A class's ``share`` is a number, or a distribution when it is uncertain: a
+distribution is drawn once per replication (the same all run long) on a
+stream of its own, so replications spread over the range. ``shares`` gives
+another share to some origins and modes (:class:`ClassShare`, the first that
+matches).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, TypeAdapter, WrapValidator, model_validator
 
 from .base import _Part
 from .crossings import ServiceTime, _empty
+from .distributions import Discrete, DistributionSpec, Fixed, Triangular, Uniform, _Spec
 from .errors import ScenarioError
 from .fields import MAX_BOOTHS, MAX_LIST, Name, Real, Whole, class_name_problem
 from .operations import ChannelName
 from .times import DateTime
 
-__all__ = ["PriorityClass", "check_priority", "PRIORITY_FIELD", "REGULAR"]
+__all__ = ["PriorityClass", "ClassShare", "Share", "share_range", "check_priority", "PRIORITY_FIELD", "REGULAR"]
 
 #: The field of the scenario that lists the classes.
 PRIORITY_FIELD = "priority"
 #: What a party in no class is called in the tables and key figures (so no class may take the name).
 REGULAR = "regular"
 
+#: What a share may be, for the messages.
+_SHARE_ALLOWED = ("a share is a number from 0 to 1, or a distribution inside [0, 1]: fixed, uniform, triangular or "
+                  "discrete (e.g. { dist = \"uniform\", low = 0.02, high = 0.08 })")
+_NUMBER = TypeAdapter(Real)
+_DISTRIBUTION = TypeAdapter(DistributionSpec)
+
+
+def _share(value: Any, handler: Any) -> Any:
+    """A number from 0 to 1, or a distribution spec (its support is checked with the scenario, by
+    :func:`check_priority`, so that the message names the class). Parsed here rather than as a plain union so
+    that an error points at ``share`` itself, not at a member of the union."""
+    if isinstance(value, _Spec):
+        return value
+    if isinstance(value, dict):
+        return _DISTRIBUTION.validate_python(value)
+    number = _NUMBER.validate_python(value)
+    if not 0 <= number <= 1:
+        raise ValueError(_SHARE_ALLOWED)
+    return number
+
+
+#: A share of parties: a number from 0 to 1, or a distribution drawn once per replication.
+Share = Annotated[Union[Real, DistributionSpec], WrapValidator(_share)]
+
+
+def share_range(share: float | Any) -> tuple[float, float] | None:
+    """The least and the greatest value ``share`` can take (a number: itself); None for a family whose values
+    have no upper bound (exponential, lognormal, gamma)."""
+    if isinstance(share, (int, float)):
+        return float(share), float(share)
+    if isinstance(share, Fixed):
+        return share.value, share.value
+    if isinstance(share, (Uniform, Triangular)):
+        return share.low, share.high
+    if isinstance(share, Discrete):
+        return min(share.values), max(share.values)
+    return None
+
+
+_SHARE_HELP = ("share of the parties it applies to that are in the class, drawn per party: a number from 0 to 1, or, "
+               "when uncertain, a distribution drawn once per replication (the same all run long) whose values lie "
+               "in [0, 1]: fixed, uniform, triangular or discrete (exponential, lognormal and gamma are refused: "
+               "they reach above 1, and clipping would change their mean)")
+
+
+class ClassShare(_Part):
+    """Another share of a class for some origins and modes: the first of a class's ``shares`` that matches a
+    party gives its share; a party none matches has the class's ``share``."""
+
+    origins: list[Name] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
+                                description="parties from these origins (empty: every origin the class applies to)")
+    modes: list[ChannelName] = Field(default_factory=list, max_length=3, exclude_if=_empty,
+                                     description="parties in these modes (empty: every mode of the class)")
+    share: Share = Field(description=_SHARE_HELP)
+
+    def matches(self, origin: str, mode: str) -> bool:
+        """Whether the override applies to parties of ``origin`` in ``mode``."""
+        return (not self.origins or origin in self.origins) and (not self.modes or mode in self.modes)
+
 
 class PriorityClass(_Part):
     """A share of parties served first at some crossings (see the module docstring)."""
 
     name: Name = Field(description="the class, e.g. 'officials'; used in key-figure names (wait_mean_h_officials)")
-    share: Real = Field(ge=0, le=1, description="share of the parties it applies to that are in the class, drawn per party")
+    share: Share = Field(description=_SHARE_HELP)
+    shares: list[ClassShare] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
+                                     description="other shares for some origins and modes (the first that matches "
+                                     "a party; none: the class's share)")
     origins: list[Name] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
                                 description="parties from these origins only (empty: every origin)")
     modes: list[ChannelName] = Field(default_factory=lambda: ["car", "bus", "foot"], max_length=3,
@@ -77,6 +146,11 @@ class PriorityClass(_Part):
         return ((not self.origins or origin in self.origins) and mode in self.modes
                 and (from_min is None or departed_at_min >= from_min))
 
+    def share_for(self, origin: str, mode: str) -> float | Any:
+        """The share (a number or a distribution) of parties of ``origin`` in ``mode``: the first of ``shares``
+        that matches, else ``share``."""
+        return next((o.share for o in self.shares if o.matches(origin, mode)), self.share)
+
     def served_first_at(self, crossing: str, mode: str) -> bool:
         """Whether the ``mode`` channel of ``crossing`` serves the class before lower ones (or in a lane of its own)."""
         return (not self.crossings or crossing in self.crossings) and mode in self.modes
@@ -92,8 +166,10 @@ class PriorityClass(_Part):
 
 def check_priority(s: Any) -> None:
     """Names unique; origins and crossings exist; each class is served first somewhere; its channels have no
-    release gate (a gate's batches pass in queue order, which priority would contradict); and the shares of the
-    classes that can apply to one party sum to at most 1 (one draw per party decides its class)."""
+    release gate (a gate's batches pass in queue order, which priority would contradict); its shares lie in
+    [0, 1] and its overrides name its own origins and modes; and the shares of the classes that can apply to one
+    party sum to at most 1 (one draw per party decides its class), each at the greatest value it can take for
+    that party's origin and mode (its override's, if one matches)."""
     crossings = {c.name: c for c in s.crossings}
     origins = {o.name for o in s.origins}
     seen: set[str] = set()
@@ -119,9 +195,36 @@ def check_priority(s: Any) -> None:
                 if channel is not None and channel.release is not None and (channel.release.quotas or channel.release.batches):
                     raise ScenarioError(f"{where}.crossings", c.name, f"{control}.{mode} has a release gate (quotas or "
                                         "batches); priority behind a gate is not supported: leave that crossing or mode out")
+        _check_shares(pc, where, origins)
     for o in s.origins:
         for mode in ("car", "bus", "foot"):
-            total = sum(pc.share for pc in s.priority if pc.applies_to(o.name, mode, 0.0, None))
+            total = sum(share_range(pc.share_for(o.name, mode))[1] for pc in s.priority
+                        if pc.applies_to(o.name, mode, 0.0, None))
             if total > 1 + 1e-9:
                 raise ScenarioError(f"{PRIORITY_FIELD}.share", round(total, 6), f"the classes that apply to {mode} "
-                                    f"parties from {o.name!r} have shares summing above 1")
+                                    f"parties from {o.name!r} have shares summing above 1 (a distribution counts "
+                                    "with its greatest value)")
+
+
+def _check_shares(pc: PriorityClass, where: str, origins: set[str]) -> None:
+    """Each share of ``pc`` a number or a distribution inside [0, 1]; its overrides' origins exist (and are the
+    class's, if it names some) and their modes are the class's."""
+    for field, share in [(f"{where}.share", pc.share), *((f"{where}.shares[{i}].share", o.share)
+                                                          for i, o in enumerate(pc.shares))]:
+        support = share_range(share)
+        if support is None or support[1] > 1:
+            shown = share.model_dump(by_alias=True) if isinstance(share, _Spec) else share
+            reach = "has no upper bound" if support is None else f"reaches {support[1]:g}"
+            kind = f"a {share.dist} share" if isinstance(share, _Spec) else "the share"
+            raise ScenarioError(field, shown, f"{kind} {reach}; {_SHARE_ALLOWED}")
+    for i, o in enumerate(pc.shares):
+        allowed = pc.origins or sorted(origins)
+        for name in o.origins:
+            if name not in allowed:
+                raise ScenarioError(f"{where}.shares[{i}].origins", name, f"must be one of {allowed}"
+                                    + (" (the class's origins)" if pc.origins else ""))
+        for mode in o.modes:
+            if mode not in pc.modes:
+                raise ScenarioError(f"{where}.shares[{i}].modes", mode, f"must be one of the class's modes {list(pc.modes)}")
+        if len(set(o.modes)) != len(o.modes):
+            raise ScenarioError(f"{where}.shares[{i}].modes", list(o.modes), "names a mode twice")
