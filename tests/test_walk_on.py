@@ -16,9 +16,11 @@ CAR = {"booths": 1, "service": {"per_vehicle_min": 60.0, "dist": "fixed"}}
 FOOT = {"booths": 10, "service": {"per_vehicle_min": 1.0, "dist": "fixed"}}
 
 
-def jam(walk_on: list[dict], queue: int = 5, size: int = 3, **changes):
-    """``queue`` cars of ``size`` waiting at the start before one 60-minute booth, a fast pedestrian channel, walking at 3 km/h."""
-    return tiny_scenario(origins=[{"name": "A", "people": 1, "party_size": {"car": {"dist": "fixed", "value": size}}}],
+def jam(walk_on: list[dict], queue: int = 5, size: int | dict = 3, **changes):
+    """``queue`` cars of ``size`` (or a size distribution) waiting at the start before one 60-minute booth, a fast
+    pedestrian channel, walking at 3 km/h."""
+    sizes = size if isinstance(size, dict) else {"dist": "fixed", "value": size}
+    return tiny_scenario(origins=[{"name": "A", "people": 1, "party_size": {"car": sizes}}],
                          crossings=[{"name": "X", "car": CAR, "foot": FOOT, "initial_queue": {"origin": "A", "car": queue}}],
                          walking={"walk_speed_kmh": {"dist": "fixed", "value": 3.0}}, walk_on=walk_on, **changes)
 
@@ -59,8 +61,11 @@ def test_a_share_splits_about_that_share_and_parties_of_one_never():
     split = np.isin(p["party_id"], p["split_from"][p["split_from"] >= 0])
     share = split[p["initial"]].mean()
     assert 0.46 < share < 0.54
-    ones = simulate_replication(jam([{}], size=1)).parties
-    assert not (ones["split_from"] >= 0).any()
+    mixed = simulate_replication(jam([{}], queue=200, size={"dist": "discrete", "values": [1, 3], "probs": [0.5, 0.5]})).parties
+    walkers = mixed["split_from"][mixed["split_from"] >= 0]
+    alone = mixed["initial"] & (mixed["people"] == 1) & ~np.isin(mixed["party_id"], walkers)
+    assert len(walkers) > 50 and alone.sum() > 50  # cars of 3 split, drivers alone never do
+    assert (mixed["people"][np.isin(mixed["party_id"], walkers)] == 1).all()
 
 
 def test_when_patience_runs_out_the_walkers_go_and_the_driver_keeps_the_place():
@@ -99,6 +104,7 @@ BAD = {
     "an unknown crossing": (["walk_on=[{crossings=[\"Nowhere\"]}]"], "must be one of"),
     "two rules for one crossing": (["walk_on=[{name=\"a\"}, {name=\"b\"}]"], "one rule per crossing, mode and when"),
     "a share of 0": (["walk_on=[{share=0}]"], "share"),
+    "more staying than any car holds": (["walk_on=[{stay=4}]"], "must be below the largest car party (4 people)"),
 }
 
 

@@ -63,7 +63,7 @@ def _cell(kpis: pd.DataFrame, crossing: str, kpi: str, digits: int) -> str:
 def _table(kpis: pd.DataFrame, groupings: dict[str, list[str]], crossings: list[str]) -> str:
     rows = []
     for grouping, names in groupings.items():
-        for crossing in crossings + ["all"]:
+        for crossing in crossings + (["all"] if len(crossings) > 1 else []):  # one crossing: 'all' says it again
             for name in names:
                 cells = [html.escape("all crossings" if crossing == "all" else crossing), html.escape(_GROUPING_TITLE[grouping]),
                          html.escape(name), _cell(kpis, crossing, f"wait_mean_h_{name}", 1),

@@ -23,6 +23,7 @@ from pydantic import Field
 
 from .base import _Part
 from .crossings import _empty
+from .distributions import Discrete, Fixed, Triangular, Uniform
 from .errors import ScenarioError
 from .fields import MAX_LIST, MAX_PARTY, Label, Name, Real, Whole
 from .times import DateTime
@@ -46,8 +47,28 @@ class WalkOn(_Part):
                                                 "a party splits when its patience runs out in the queue (after starts)")
 
 
+def largest_party(spec) -> float:
+    """The most people a party size ``spec`` can give (a family with no upper bound: :data:`MAX_PARTY`)."""
+    if isinstance(spec, Fixed):
+        return spec.value
+    if isinstance(spec, Discrete):
+        return max(spec.values)
+    if isinstance(spec, (Uniform, Triangular)):
+        return round(spec.high)
+    return MAX_PARTY
+
+
 def check_walk_on(s: Any) -> None:
-    """The crossings named exist and have a pedestrian channel; rules do not overlap in crossing and mode."""
+    """The crossings named exist and have a pedestrian channel; rules do not overlap in crossing and mode; and
+    some car party can be larger than ``stay`` (else the rule would split nobody: more people would walk on
+    than any party has)."""
+    sizes = [o.party_size.car for o in s.origins if o.mode_split.car > 0 and o.party_size.car is not None]
+    sizes += [vc.party_size for vc in s.vehicle_classes if vc.party_size is not None]
+    largest = max((largest_party(spec) for spec in sizes), default=None)
+    for j, rule in enumerate(s.walk_on):
+        if largest is not None and rule.stay >= largest:
+            raise ScenarioError(f"walk_on[{j}].stay", rule.stay, f"must be below the largest car party ({largest:g} "
+                                f"people): with {rule.stay} staying in each car nobody is left to walk on")
     crossings = {c.name: c for c in s.crossings}
     with_foot = sorted(n for n, c in crossings.items() if c.foot is not None)
     seen: dict[tuple[str, str, str], int] = {}
