@@ -117,7 +117,15 @@ class StagePost(Control):
 
 class CrossingPost(Control):
     """One crossing during a run: its own control (booth pools, regimes, closures, inspection), the lanes of
-    its approach road, and the stages that follow it (:class:`StagePost`)."""
+    its approach road, and the stages that follow it (:class:`StagePost`).
+
+    A priority class with ``form = "own_lane"`` and a vehicle class with ``lane = "own"`` have lanes of their own
+    at the crossing's own control (:attr:`own_lanes`, :attr:`vehicle_lanes`): own booths (a fixed number, no
+    schedule) and their own queue, reported as channel ``mode@<class>``, closed with the crossing and its channel
+    and under its channel's check regimes, with no release gate. A priority lane stands beside the jam (no km);
+    a vehicle class's lane is one lane of the approach road, its km = vehicles waiting x ``spacing_m`` (it does
+    not follow the approach road's lanes schedule). A party whose priority class has a lane here takes it before
+    any vehicle class's lane. Later stages have no such lanes: the party passes them in its mode's channel."""
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, spec: Crossing, on_change, extra_closures=(),
                  on_km_change=None):
@@ -131,23 +139,47 @@ class CrossingPost(Control):
         for k, pc in enumerate(scenario.priority, start=1):
             for mode in self.pools:
                 if pc.own_lane_at(self.name, mode):
-                    lane = BoothPool(env, self.name, mode, pc.booths, pc.service or spec.channel(mode).service, 0.0,
-                                     spec.approach_lanes, on_change, label=f"{mode}@{pc.name}")
-                    self.own_lanes[mode, k] = lane
-                    if self.mode_windows[mode]:  # the crossing's closures (and its channel's) close the lane too
-                        env.process(self._follow_closures(self.mode_windows[mode], [lane]))
+                    self.own_lanes[mode, k] = self._lane(env, mode, pc.name, pc.booths, pc.service or spec.channel(mode).service,
+                                                         0.0, spec.approach_lanes, on_change)
+        #: lanes of their own of vehicle classes (lane = "own"), by class number: a lane of the approach road with its
+        #: own booths, its queue counted at the class's spacing on that one lane (car parties only)
+        self.vehicle_lanes: dict[int, BoothPool] = {}
+        if "car" in self.pools:
+            for k, vc in enumerate(scenario.vehicle_classes, start=1):
+                if vc.own_lane_at(self.name):
+                    self.vehicle_lanes[k] = self._lane(env, "car", vc.name, vc.booths, vc.service or spec.channel("car").service,
+                                                       vc.spacing_m, 1, on_change)
+
+    def _lane(self, env, mode, name, booths, service, spacing_m, lanes, on_change) -> BoothPool:
+        """A lane of its own of class ``name`` at the ``mode`` channel (channel ``mode@name``), closed whenever the
+        crossing or that channel is."""
+        lane = BoothPool(env, self.name, mode, booths, service, spacing_m, lanes, on_change, label=f"{mode}@{name}")
+        if self.mode_windows[mode]:  # the crossing's closures (and its channel's) close the lane too
+            env.process(self._follow_closures(self.mode_windows[mode], [lane]))
+        return lane
 
     def ruled_pools(self, channel: str | None) -> list[BoothPool]:
-        """As :meth:`Control.ruled_pools`, with the classes' own lanes of those channels."""
-        return super().ruled_pools(channel) + [lane for (mode, _), lane in self.own_lanes.items() if channel in (None, mode)]
+        """As :meth:`Control.ruled_pools`, with the classes' own lanes of those channels (a vehicle class's lane is
+        the car channel's: its check regimes apply there too)."""
+        return (super().ruled_pools(channel) + [lane for (mode, _), lane in self.own_lanes.items() if channel in (None, mode)]
+                + (list(self.vehicle_lanes.values()) if channel in (None, "car") else []))
 
     def pool_for(self, p) -> BoothPool:
-        """The queue party ``p`` joins here: its class's own lane if it has one, else its mode's channel."""
-        return self.own_lanes.get((p.mode, p.priority), self.pools[p.mode]) if self.own_lanes else self.pools[p.mode]
+        """The queue party ``p`` joins here: its priority class's own lane if it has one here; else, for a car party,
+        its vehicle class's own lane if it has one here (a priority lane takes precedence over a vehicle lane); else
+        its mode's channel. Only the crossing's own control has such lanes: at later stages the party queues in its
+        mode's channel (:mod:`model.engine.lifecycle`)."""
+        if self.own_lanes and (p.mode, p.priority) in self.own_lanes:
+            return self.own_lanes[p.mode, p.priority]
+        if self.vehicle_lanes and p.mode == "car" and p.vclass in self.vehicle_lanes:
+            return self.vehicle_lanes[p.vclass]
+        return self.pools[p.mode]
 
     def all_pools(self) -> list[BoothPool]:
-        """The pools of every control, in the order parties pass them (a class's own lane after its channel's)."""
-        return [pool for control in [self, *self.stages] for pool in control.pools.values()] + list(self.own_lanes.values())
+        """The pools of every control, in the order parties pass them (a class's own lane after its channel's;
+        priority classes' lanes, then vehicle classes')."""
+        return ([pool for control in [self, *self.stages] for pool in control.pools.values()] + list(self.own_lanes.values())
+                + list(self.vehicle_lanes.values()))
 
     def is_closed_at(self, t: float, mode: str | None = None) -> bool:
         """Whether the crossing (or its ``mode`` channel) starts no service at ``t``."""

@@ -6,7 +6,10 @@ people where the class has a party size of its own. A car channel's pool
 gets :class:`VehicleLengths` where the scenario has classes: it counts the
 queue in car lengths (a truck of 15 m behind cars of 7.5 m counts 2), so the
 queue's km is car lengths x km per car, and checks each class with its own
-service. Scenarios without classes run the plain pools and draw nothing.
+service. A class with ``lane = "own"`` has, at its crossings, a lane and
+booths of its own instead (:class:`model.engine.crossing.CrossingPost`), so
+it never enters the car pool there. Scenarios without classes run the plain
+pools and draw nothing.
 """
 
 from __future__ import annotations

@@ -7,11 +7,20 @@ spacing, so the queue's km counts each vehicle at its own length; it may
 carry another number of people (``party_size``) and take another check at
 the crossing's car booths (``service``). Each car party is drawn in a class
 once, when it leaves, on a stream of its own; the others are plain cars.
+
+``lane = "own"``: at each of its ``crossings`` (empty: every crossing with a
+car channel) the class has a lane of its own on the approach road with
+``booths`` of its own (with its ``service``, or the car channel's), reported
+as channel ``car@<class>``: its queue km is its vehicles waiting x
+``spacing_m`` on one lane, added to the crossing's queue on the road. The
+crossing's closures (and its car channel's) close the lane too, and the car
+channel's check regimes apply to it; its booths follow no schedule. Elsewhere
+the class shares the car lanes. Later stages are passed in the car channel.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -19,7 +28,7 @@ from .base import _Part
 from .crossings import ServiceTime, _empty
 from .distributions import DistributionSpec
 from .errors import ScenarioError
-from .fields import MAX_KM, MAX_LIST, Name, Real, class_name_problem
+from .fields import MAX_BOOTHS, MAX_KM, MAX_LIST, Name, Real, Whole, class_name_problem
 
 __all__ = ["VehicleClass", "check_vehicle_classes", "CAR"]
 
@@ -27,8 +36,12 @@ __all__ = ["VehicleClass", "check_vehicle_classes", "CAR"]
 CAR = "car"
 
 
+def _shared(value) -> bool:
+    return value == "shared"
+
+
 class VehicleClass(_Part):
-    """A kind of vehicle in the car queue (see the module docstring)."""
+    """A kind of vehicle in the car queue, or in a lane of its own (see the module docstring)."""
 
     name: Name = Field(description="e.g. truck; used in key-figure names (wait_mean_h_truck)")
     share: Real = Field(ge=0, le=1, description="share of the car parties it applies to that are this vehicle, drawn per party")
@@ -36,19 +49,38 @@ class VehicleClass(_Part):
                                 description="car parties from these origins only (empty: every origin)")
     spacing_m: Real = Field(gt=0, le=MAX_KM, description="road length one such vehicle takes in the queue, metres")
     party_size: DistributionSpec | None = Field(None, description="people aboard (absent: the origin's car party size)")
-    service: ServiceTime | None = Field(None, description="its check at the car booths (absent: the car channel's)")
+    service: ServiceTime | None = Field(None, description="its check at the car booths, or at its own (absent: the car channel's)")
+    lane: Literal["shared", "own"] = Field("shared", exclude_if=_shared,
+                                           description="shared: stands in the car queue and is checked at the car booths; "
+                                           "own: a lane of its own on the approach road with booths of its own")
+    booths: Whole | None = Field(None, ge=1, le=MAX_BOOTHS,
+                                 description="own: its booths at each crossing where it has the lane")
+    crossings: list[Name] = Field(default_factory=list, max_length=MAX_LIST, exclude_if=_empty,
+                                  description="own: crossings with the lane (empty: every crossing with a car channel); "
+                                  "elsewhere it shares the car lanes")
 
     @model_validator(mode="after")
-    def _well_named(self):
+    def _well_formed(self):
         problem = class_name_problem(self.name)
         if problem:
             raise ValueError(problem)
+        if self.lane == "own" and self.booths is None:
+            raise ValueError("lane 'own' needs booths: how many booths the lane of its own has at each crossing")
+        if self.lane == "shared" and (self.booths is not None or self.crossings):
+            raise ValueError("booths and crossings are for lane 'own'; a class in the shared lanes uses the car booths "
+                             "of every crossing")
         return self
+
+    def own_lane_at(self, crossing: str) -> bool:
+        """Whether the class has a lane of its own at ``crossing`` (which must have a car channel)."""
+        return self.lane == "own" and (not self.crossings or crossing in self.crossings)
 
 
 def check_vehicle_classes(s: Any) -> None:
-    """Names unique and apart from priority classes'; origins exist; shares per origin at most 1."""
+    """Names unique and apart from priority classes'; origins exist; an own lane's crossings exist and have a car
+    channel; shares per origin at most 1."""
     origins = {o.name for o in s.origins}
+    crossings = {c.name: c for c in s.crossings}
     taken = {pc.name for pc in s.priority}
     seen: set[str] = set()
     for vc in s.vehicle_classes:
@@ -59,6 +91,12 @@ def check_vehicle_classes(s: Any) -> None:
         for name in vc.origins:
             if name not in origins:
                 raise ScenarioError(f"{where}.origins", name, f"must be one of {sorted(origins)}")
+        for name in vc.crossings:
+            if name not in crossings:
+                raise ScenarioError(f"{where}.crossings", name, f"must be one of {sorted(crossings)}")
+            if crossings[name].channel("car") is None:
+                with_cars = sorted(c.name for c in s.crossings if c.channel("car") is not None)
+                raise ScenarioError(f"{where}.crossings", name, f"has no car channel for the lane; must be one of {with_cars}")
     for o in s.origins:
         total = sum(vc.share for vc in s.vehicle_classes if not vc.origins or o.name in vc.origins)
         if total > 1 + 1e-9:
