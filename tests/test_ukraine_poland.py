@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import datetime
 
 import numpy as np
 from conftest import PARAMS
@@ -33,6 +34,25 @@ def test_the_scenario_loads_with_two_controls_in_series_at_every_crossing():
     assert (medyka.car.booths, medyka.bus.booths, medyka.foot.booths) == (6, 2, 5)  # the SG page (cal §1)
 
 
+def test_walking_on_is_the_walk_on_mechanism_from_25_feb_noon_and_at_medyka_from_the_start():
+    s = load_scenario(SCENARIO)
+    noon = datetime(2022, 2, 25, 12, tzinfo=s.zone)
+    rules = {name: rule for rule in s.walk_on for name in rule.crossings}
+    assert set(rules) == {c.name for c in s.crossings}
+    assert all(r.when == "policy" and r.modes == ["car"] and r.stay == 1 and 0 < r.share <= 1 for r in rules.values())
+    assert rules["Shehyni-Medyka"].starts == s.start  # Medyka had its pedestrian crossing from the start
+    others = [c for c in s.crossings if c.name != "Shehyni-Medyka"]
+    for c in others:
+        assert rules[c.name].starts == noon
+        assert [(x.channel, x.ends) for x in c.closures] == [("foot", noon)]  # no pedestrian crossing before
+    # parties set off in their own modes; no one sets off on foot towards the three before the foot crossing opened
+    for o in s.origins:
+        assert o.mode_split.car > 0 and o.mode_split.bus > 0
+        route = next(r for r in s.routes if r.origin == o.name)
+        if route.crossing != "Shehyni-Medyka" and o.mode_split.foot == 0:
+            assert max(p.at for p in o.departures if p.people_per_h > 0) <= noon
+
+
 def test_one_short_replication_runs_and_both_controls_serve():
     s = load_scenario(SCENARIO, overrides=SHORT)
     records = simulate_replication(s, 0)
@@ -42,10 +62,22 @@ def test_one_short_replication_runs_and_both_controls_serve():
     assert set(parties["crossing"][crossed]) == {c.name for c in s.crossings}
     channels = set(records.queues["channel"])
     assert {"car", "bus", "foot", "car@entry", "bus@entry", "foot@entry"} <= channels
-    # nobody on foot at the crossings other than Medyka before 25 Feb 12:00 (the 25 Feb measure)
+    # nobody on foot at the crossings other than Medyka before 25 Feb 12:00 (the 25 Feb measure): no one
+    # arrives there on foot before, and the walkers who left a car (split_from set) appear only after it
     noon = s.minutes(load_scenario(SCENARIO).crossings[1].closures[0].ends)
-    foot = (parties["mode"] == "foot") & (parties["crossing"] != "Shehyni-Medyka")
-    assert (parties["service_start_at"][foot & crossed] >= noon).all()
+    medyka = parties["crossing"] == "Shehyni-Medyka"
+    walkers = parties["split_from"] >= 0
+    on_foot = (parties["mode"] == "foot") | walkers
+    assert (parties["service_start_at"][on_foot & crossed & ~medyka] >= noon).all()
+    assert not (parties["arrived_at"][(parties["mode"] == "foot") & ~medyka] < noon).any()  # NaN: still on the road
+    assert set(parties["crossing"][walkers & ~medyka]) == {c.name for c in s.crossings[1:]}
+    assert not (parties["arrived_at"][walkers & ~medyka] < noon).any()
+    assert (parties["arrived_at"][walkers & medyka] < noon).any()  # at Medyka they walk on from the start
+    # a walker party is the passengers of a car: the car keeps its driver
+    row = {pid: i for i, pid in enumerate(parties["party_id"])}
+    left = np.array([row[pid] for pid in parties["split_from"][walkers]])
+    assert (parties["mode"][left] == "car").all() and (parties["people"][left] == 1).all()
+    assert (parties["split_from"][left] < 0).all() and (parties["mode"][walkers] == "car").all()
     # the queue on the Ukrainian road has km; the holding space before the Polish entry has none
     q = records.queues
     assert q["queue_km"][q["channel"] == "car"].max() > 0
