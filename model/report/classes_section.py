@@ -70,7 +70,7 @@ def _table(kpis: pd.DataFrame, groupings: dict[str, list[str]], crossings: list[
                          _cell(kpis, crossing, f"wait_p90_h_{name}", 1), _cell(kpis, crossing, f"peak_people_waiting_{name}", 0)]
                 rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     head = ("<tr><th>crossing</th><th>grouping</th><th>class</th><th>mean wait, h</th><th>p90 wait, h</th>"
-            "<th>most people waiting at once</th></tr>")
+            "<th>most people waiting at once (each replication's, mean)</th></tr>")
     return f'<div class="wide"><table class="kpis">{head}{"".join(rows)}</table></div>'
 
 
@@ -95,6 +95,7 @@ def classes_section(folder: str | Path, run, figure_html) -> list[tuple[str, str
            "buses and people on foot are in no vehicle class). A priority class counts as <code>regular</code> at "
            "crossings that do not serve it first. Charts: people waiting in any queue of the crossing (every control "
            "and lane), mean of the replications. Table: waits are of the parties that crossed, from arrival at the "
-           "border to the booth; 'most people waiting at once' is exact (not on the chart's grid); means with the 95 % "
-           "interval across replications in brackets. Tables: charts/class_queues.csv (sums over replications), kpis.csv.")
+           "border to the booth; 'most people waiting at once' is each replication's most, exact (not on the chart's "
+           "grid), so it can stand above the peak of the chart's mean line; means with the 95 % interval across replications in "
+           "brackets. Tables: charts/class_queues.csv (sums over replications), kpis.csv.")
     return [("classes", "Waiting by class", how, "".join(parts))]
