@@ -284,7 +284,8 @@ BAD = {
     "an unknown origin": ("priority.locals.origins=[\"Nowhere\"]", "priority[locals].origins: got 'Nowhere'; must be one of"),
     "an unknown crossing": ("priority.locals.crossings=[\"Nowhere\"]", "priority[locals].crossings: got 'Nowhere'"),
     "own lane without booths": ("priority.officials.form=own_lane", "form 'own_lane' needs booths"),
-    "booths on a same_queue class": ("priority.officials.booths=2", "booths and service are for form 'own_lane'"),
+    "booths on a same_queue class": ("priority.officials.booths=2", "booths, service and on_road are for form 'own_lane'"),
+    "on_road on a same_queue class": ("priority.officials.on_road=true", "booths, service and on_road are for form 'own_lane'"),
     "not a form": ("priority.officials.form=jump", "priority[officials].form"),
     "a taken name": ("priority.officials.name=regular", "is taken"),
     "a name with spaces": ("priority.officials.name=\"high ranks\"", "must be a short identifier"),
@@ -350,3 +351,22 @@ def test_a_class_with_a_lane_of_its_own_is_its_own_mmc_queue():
     _, lo, hi = mean_ci(np.array(regular))
     exact = mmc(0.8 * lam, 6.0, 2).wq * 60.0
     assert lo <= exact <= hi, (exact, lo, hi)
+
+
+def test_a_lane_of_its_own_on_the_road_counts_in_the_queue_km():
+    """With ``on_road`` the class's lane is one lane of the approach road: its km = vehicles waiting x the crossing's
+    car spacing on that one lane; the same run without it has the same waits and no km in the lane."""
+    from model.experiments.priority_check import priority_scenario
+
+    raw = priority_scenario(0.9, 2, 0.3, 10.0, 20).model_dump(by_alias=True)
+    raw["priority"][0] |= {"form": "own_lane", "booths": 1}
+    beside = Scenario.model_validate(raw)
+    raw["priority"][0]["on_road"] = True
+    on_road = Scenario.model_validate(raw)
+    km_per_car = on_road.crossings[0].car_spacing_m / 1000.0
+    a, b = simulate_replication(beside, 0), simulate_replication(on_road, 0)
+    np.testing.assert_array_equal(a.parties["wait_h"], b.parties["wait_h"])
+    lane_a, lane_b = a.queues["channel"] == "car@first", b.queues["channel"] == "car@first"
+    assert (a.queues["queue_km"][lane_a] == 0).all()
+    assert b.queues["vehicles_waiting"][lane_b].max() >= 2
+    np.testing.assert_allclose(b.queues["queue_km"][lane_b], b.queues["vehicles_waiting"][lane_b] * km_per_car)

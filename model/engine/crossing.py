@@ -122,7 +122,8 @@ class CrossingPost(Control):
     A priority class with ``form = "own_lane"`` and a vehicle class with ``lane = "own"`` have lanes of their own
     at the crossing's own control (:attr:`own_lanes`, :attr:`vehicle_lanes`): own booths (a fixed number, no
     schedule) and their own queue, reported as channel ``mode@<class>``, closed with the crossing and its channel
-    and under its channel's check regimes, with no release gate. A priority lane stands beside the jam (no km);
+    and under its channel's check regimes, with no release gate. A priority lane stands beside the jam (no km), or
+    with ``on_road`` is one lane of the approach road (its vehicles at the crossing's spacing);
     a vehicle class's lane is one lane of the approach road, its km = vehicles waiting x ``spacing_m`` (it does
     not follow the approach road's lanes schedule). A party whose priority class has a lane here takes it before
     any vehicle class's lane. Later stages have no such lanes: the party passes them in its mode's channel."""
@@ -139,8 +140,9 @@ class CrossingPost(Control):
         for k, pc in enumerate(scenario.priority, start=1):
             for mode in self.pools:
                 if pc.own_lane_at(self.name, mode):
+                    spacing_m, lanes = (spec.spacing_m(mode), 1) if pc.on_road else (0.0, spec.approach_lanes)
                     self.own_lanes[mode, k] = self._lane(env, mode, pc.name, pc.booths, pc.service or spec.channel(mode).service,
-                                                         0.0, spec.approach_lanes, on_change)
+                                                         spacing_m, lanes, on_change)
         #: lanes of their own of vehicle classes (lane = "own"), by class number: a lane of the approach road with its
         #: own booths, its queue counted at the class's spacing on that one lane (car parties only)
         self.vehicle_lanes: dict[int, BoothPool] = {}

@@ -16,7 +16,8 @@ mode where it is served first: ``booths`` of its own (with the channel's
 service, or ``service``) and its own queue, reported as channel
 ``mode@<class>``. The lane stands beside the jam, so its vehicles are not
 added to the approach road's queue km (they are counted as vehicles and
-people waiting).
+people waiting); with ``on_road = true`` it is a lane of the approach road
+of its own instead, its vehicles at the crossing's spacing, in the km.
 
 A class's ``share`` is a number, or a distribution when it is uncertain: a
 distribution is drawn once per replication (the same all run long) on a
@@ -125,6 +126,10 @@ class PriorityClass(_Part):
                                                     "when a booth frees (non-preemptive); own_lane: booths and a queue of its own")
     booths: Whole | None = Field(None, ge=1, le=MAX_BOOTHS, description="own_lane: its booths at each crossing and mode")
     service: ServiceTime | None = Field(None, description="own_lane: service at its booths (absent: the channel's)")
+    on_road: bool = Field(False, exclude_if=lambda v: not v,
+                          description="own_lane: its queue stands in a lane of the approach road of its own, one vehicle "
+                          "per the crossing's spacing, and counts in the queue km (false: a reserved lane beside the jam, "
+                          "no km)")
 
     @model_validator(mode="after")
     def _well_formed(self):
@@ -137,8 +142,9 @@ class PriorityClass(_Part):
             raise ValueError(f"modes {self.modes} names a mode twice")
         if self.form == "own_lane" and self.booths is None:
             raise ValueError("form 'own_lane' needs booths: how many booths the lane of its own has at each crossing")
-        if self.form == "same_queue" and (self.booths is not None or self.service is not None):
-            raise ValueError("booths and service are for form 'own_lane'; a same_queue class uses the channel's booths")
+        if self.form == "same_queue" and (self.booths is not None or self.service is not None or self.on_road):
+            raise ValueError("booths, service and on_road are for form 'own_lane'; a same_queue class uses the channel's "
+                             "booths and queue")
         return self
 
     def applies_to(self, origin: str, mode: str, departed_at_min: float, from_min: float | None) -> bool:
