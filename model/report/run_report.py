@@ -123,10 +123,10 @@ def _kpi_group(kpi: str) -> str:
 
 
 def _kpi_label(kpi: str) -> str:
-    for prefix in ("wait_mean_h_", "wait_p90_h_"):
+    for prefix in ("wait_mean_h_", "wait_p90_h_", "peak_people_waiting_"):  # per mode, or per priority or vehicle class
         if kpi.startswith(prefix):
             mode = MODE_LABEL.get(kpi.removeprefix(prefix), kpi.removeprefix(prefix))
-            return f"{KPI_LABELS[prefix.removesuffix('_h_') + '_h']}, {mode}"
+            return f"{KPI_LABELS[prefix.removesuffix('_')]}, {mode}"
     if kpi.startswith("share_"):
         what = kpi.removeprefix("share_")
         return f"share of people who {SHARE_VERBS.get(what, what.replace('_', ' '))}"
