@@ -121,8 +121,9 @@ def capacity_events(run: RunTables) -> list[Event]:
         for w in c.closures:
             scope = f"{MODE_LABEL[w.channel]}: " if w.channel else ""
             reason = f" ({w.reason})" if w.reason else ""
+            # a whole crossing's closure is shaded; one channel's only marked (the rest of the crossing works)
             events.append(Event(run.local(w.starts), c.name, "closure", f"{scope}closed until {run.local(w.ends):%d %b %H:%M}{reason}",
-                                until=run.local(w.ends)))
+                                until=run.local(w.ends) if w.channel is None else None))
     for r in s.routes:
         if r.closed_from:
             until = f" until {run.local(r.closed_until):%d %b %H:%M}" if r.closed_until else ""

@@ -279,7 +279,7 @@ def _sections(run: RunTables, colours: dict[str, str], k: _Kpis) -> list[tuple[s
         ("queues", "Queue on the road",
          f"Length of the queue of cars and buses on the approach road of each crossing; {band}"
          "the buttons switch to vehicles or to people waiting (people include pedestrians). Markers at the top and dotted "
-         "lines show booth changes, check-regime changes, closures (shaded) and route changes; hover over them. "
+         "lines show booth changes, check-regime changes, closures (a whole crossing's shaded) and route changes; hover over them. "
          + ("Time axes open on the days of the surge (until 99 % of those who crossed had crossed): drag the range slider "
             "below, or double-click a chart, to see the whole scenario period." if clock.window else ""),
          _figure_html(queue_figure(run.queues_summary, booths_on_grid(run, steps), capacity_events(run), colours, reps, clock), "queues")),
