@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from conftest import PARAMS
 
-from model.analysis.classes import _peak, _waiting_at
+from model.analysis.burden import people_step
+from model.analysis.key_figures import value_at
 from model.analysis.replication import summarise_replication
 from model.engine import simulate_replication
 from model.scenario import load_scenario
@@ -21,10 +22,10 @@ from model.scenario import load_scenario
 
 def test_waiting_and_peak_by_hand():
     joined, left, people = np.array([0.0, 1.0, 2.0, 5.0]), np.array([3.0, 2.0, 4.0, np.inf]), np.array([2.0, 3.0, 4.0, 1.0])
-    at = _waiting_at(joined, left, people, np.array([0.0, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 100.0]))
+    at = value_at(*people_step(joined, left, people), np.array([0.0, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 100.0]))
     assert at.tolist() == [2.0, 5.0, 5.0, 6.0, 4.0, 0.0, 1.0, 1.0]  # [joined, left): one leaving as one joins is not two
-    assert _peak(joined, left, people) == 6.0
-    assert _peak(np.zeros(0), np.zeros(0), np.zeros(0)) == 0.0
+    assert people_step(joined, left, people)[1].max() == 6.0
+    assert people_step(np.zeros(0), np.zeros(0), np.zeros(0))[1].max() == 0.0
 
 
 def _scenario(tmp_path, base: str, priority_modes: str):

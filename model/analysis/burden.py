@@ -41,9 +41,23 @@ from ..scenario.needs import VULNERABILITY
 from .key_figures import value_at
 from .student_t import t_quantile
 
-__all__ = ["ReplicationBurden", "replication_burden", "summarise_burden", "summarise_columns", "local_days",
-           "night_windows", "hour_marks", "weighted_quantile", "DAILY_COLUMNS", "RUN_COLUMNS", "HOURLY_COLUMNS",
-           "WHOLE_RUN", "ALL"]
+__all__ = [
+    "ReplicationBurden",
+    "replication_burden",
+    "people_step",
+    "stays_with_people",
+    "summarise_burden",
+    "summarise_columns",
+    "local_days",
+    "night_windows",
+    "hour_marks",
+    "weighted_quantile",
+    "DAILY_COLUMNS",
+    "RUN_COLUMNS",
+    "HOURLY_COLUMNS",
+    "WHOLE_RUN",
+    "ALL",
+]
 
 #: The ``period`` of the rows that cover the whole run.
 WHOLE_RUN = "whole run"
@@ -121,7 +135,7 @@ def hour_marks(scenario: Scenario) -> np.ndarray:
 # --- step functions of people waiting -------------------------------------------------------------
 
 
-def _step(joined: np.ndarray, left: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def people_step(joined: np.ndarray, left: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """People waiting as a right-continuous step function (times, values) of stays [joined, left)."""
     times = np.concatenate([joined, left])
     if not len(times):
@@ -228,7 +242,7 @@ def replication_burden(scenario: Scenario, parties: pd.DataFrame, stays: pd.Data
     stay_days = crossed["origin"].map(_shares(scenario, "reception_stay_days")).fillna(0.0).to_numpy(dtype=float)
     for c, g in groups.items():
         foot = g["foot"].to_numpy()
-        steps = {k: _step(g["joined"].to_numpy()[m], g["left"].to_numpy()[m], g["people"].to_numpy()[m])
+        steps = {k: people_step(g["joined"].to_numpy()[m], g["left"].to_numpy()[m], g["people"].to_numpy()[m])
                  for k, m in (("all", np.ones(len(g), dtype=bool)), ("foot", foot), ("vehicles", ~foot))}
         at = {k: value_at(*steps[k], marks) for k in steps}
         hourly.append(pd.DataFrame({"replication": rep, "crossing": c, "time": marks, "people_waiting": at["all"],

@@ -9,7 +9,7 @@ stays (each party's time in each queue it stood in), per crossing and class:
   control and lane) at each grid time, per ``grouping`` (``priority`` or
   ``vehicle``) and class; summed over replications like the other chart
   tables (:mod:`.chart_tables`).
-- the key figure ``peak_waiting_people_<class>``: the most people of the
+- the key figure ``peak_people_waiting_<class>``: the most people of the
   class waiting at the crossing at once (exact, not on the grid); for
   ``all``, at all crossings together.
 
@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from ..scenario import Scenario
-from .burden import stays_with_people
-from .key_figures import ALL_CROSSINGS, PEAK_CLASS_PREFIX, effective_class
+from .burden import people_step, stays_with_people
+from .key_figures import ALL_CROSSINGS, PEAK_CLASS_PREFIX, effective_class, value_at
 
 __all__ = ["CLASS_TABLES", "CLASS_TIMES", "class_groupings", "class_queue_tables", "class_peak_kpis"]
 
@@ -67,25 +67,6 @@ def _stays_by_class(scenario: Scenario, parties: pd.DataFrame, stays: pd.DataFra
     return out
 
 
-def _waiting_at(joined: np.ndarray, left: np.ndarray, people: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """People in stays ``[joined, left)`` at each of ``times``."""
-    def arrived_by(edges: np.ndarray) -> np.ndarray:
-        order = np.argsort(edges, kind="stable")
-        total = np.concatenate([[0.0], np.cumsum(people[order])])
-        return total[np.searchsorted(edges[order], times, side="right")]
-    return arrived_by(joined) - arrived_by(left)
-
-
-def _peak(joined: np.ndarray, left: np.ndarray, people: np.ndarray) -> float:
-    """The most people in stays ``[joined, left)`` at once (a party leaving as another joins is not counted twice)."""
-    if not len(joined):
-        return 0.0
-    times = np.concatenate([joined, left])
-    delta = np.concatenate([people, -people])
-    order = np.lexsort((delta, times))  # at equal times, leaving before joining
-    return float(max(0.0, np.cumsum(delta[order]).max()))
-
-
 def class_queue_tables(scenario: Scenario, parties: pd.DataFrame, stays: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """One replication's ``class_queues`` table (none if the scenario has no class)."""
     if not class_groupings(scenario):
@@ -97,14 +78,14 @@ def class_queue_tables(scenario: Scenario, parties: pd.DataFrame, stays: pd.Data
             here = s["crossing"] == c.name
             for name in class_groupings(scenario)[grouping]:
                 mine = here & (s["class"] == name)
+                waiting = value_at(*people_step(s["joined"][mine], s["left"][mine], s["people"][mine]), grid)
                 frames.append(pd.DataFrame({"crossing": c.name, "grouping": grouping, "class": name, "time": grid,
-                                            "people_waiting": _waiting_at(s["joined"][mine], s["left"][mine],
-                                                                          s["people"][mine], grid).round().astype(np.int64)}))
+                                            "people_waiting": waiting.round().astype(np.int64)}))
     return {"class_queues": pd.concat(frames, ignore_index=True)}
 
 
 def class_peak_kpis(scenario: Scenario, kpis: pd.DataFrame, parties: pd.DataFrame, stays: pd.DataFrame) -> pd.DataFrame:
-    """``kpis`` (one replication's key figures) with ``peak_waiting_people_<class>`` filled in per crossing and ``all``;
+    """``kpis`` (one replication's key figures) with ``peak_people_waiting_<class>`` filled in per crossing and ``all``;
     unchanged when the scenario has no class."""
     if not class_groupings(scenario):
         return kpis
@@ -115,5 +96,6 @@ def class_peak_kpis(scenario: Scenario, kpis: pd.DataFrame, parties: pd.DataFram
             column = f"{PEAK_CLASS_PREFIX}{name}"
             for crossing in [c.name for c in scenario.crossings] + [ALL_CROSSINGS]:
                 sel = mine if crossing == ALL_CROSSINGS else mine & (s["crossing"] == crossing)
-                out.loc[out["crossing"] == crossing, column] = _peak(s["joined"][sel], s["left"][sel], s["people"][sel])
+                steps = people_step(s["joined"][sel], s["left"][sel], s["people"][sel])
+                out.loc[out["crossing"] == crossing, column] = max(0.0, float(steps[1].max()))
     return out

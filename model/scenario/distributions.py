@@ -20,6 +20,7 @@ from .fields import MAX_LIST, MAX_NUMBER, Real
 __all__ = [
     "DistributionSpec",
     "party_size_problem",
+    "support",
     "speed_problem",
     "FAMILIES",
     "Fixed",
@@ -189,6 +190,15 @@ _FAMILIES = (Fixed, Exponential, Uniform, Triangular, Lognormal, Gamma, Discrete
 DistributionSpec = Annotated[Union[_FAMILIES], Field(discriminator="dist")]
 #: The names a scenario may give as ``dist``.
 FAMILIES: tuple[str, ...] = tuple(get_args(f.model_fields["dist"].annotation)[0] for f in _FAMILIES)
+
+
+def support(spec) -> tuple[float, float] | None:
+    """The least and the greatest value a draw of ``spec`` can take; None for a family with no upper bound
+    (exponential, lognormal, gamma)."""
+    if isinstance(spec, (Uniform, Triangular)):
+        return spec.low, spec.high
+    values = _drawable(spec)
+    return (min(values), max(values)) if values is not None else None
 
 
 def _drawable(spec) -> list[float] | None:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from .distributions import FAMILIES
 
-__all__ = ["ScenarioError", "ScenarioWarning", "one_line"]
+__all__ = ["ScenarioError", "ScenarioWarning", "one_line", "check_known"]
 
 
 class ScenarioError(Exception):
@@ -59,6 +59,13 @@ class ScenarioWarning(UserWarning):
 
 
 _NO_VALUE = object()
+
+
+def check_known(field: str, names, known) -> None:
+    """Refuse the first of ``names`` (a list field's entries) that is not in ``known`` (the scenario's names)."""
+    for name in names:
+        if name not in known:
+            raise ScenarioError(field, name, f"must be one of {sorted(known)}")
 
 
 def one_line(text: str) -> str:

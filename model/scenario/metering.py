@@ -22,7 +22,7 @@ from pydantic import Field, model_validator
 
 from .base import _Part
 from .crossings import _empty
-from .errors import ScenarioError
+from .errors import ScenarioError, check_known
 from .fields import MAX_LIST, MAX_RATE, Name, Real
 from .operations import ChannelName
 from .times import DateTime
@@ -87,9 +87,7 @@ def check_metering(s: Any) -> None:
             raise ScenarioError(f"{where}.modes", list(m.modes), f"crossing {m.crossing!r} has no channel for any of them, "
                                 "so the point controls nobody")
         for field in ("origins", "pass_origins"):
-            for name in getattr(m, field):
-                if name not in origins:
-                    raise ScenarioError(f"{where}.{field}", name, f"must be one of {sorted(origins)}")
+            check_known(f"{where}.{field}", getattr(m, field), origins)
         for name in m.pass_origins:
             if m.origins and name not in m.origins:
                 raise ScenarioError(f"{where}.pass_origins", name, f"is not among the origins it controls, {list(m.origins)}")

@@ -34,8 +34,8 @@ from pydantic import Field, TypeAdapter, WrapValidator, model_validator
 
 from .base import _Part
 from .crossings import ServiceTime, _empty
-from .distributions import Discrete, DistributionSpec, Fixed, Triangular, Uniform, _Spec
-from .errors import ScenarioError
+from .distributions import DistributionSpec, _Spec, support
+from .errors import ScenarioError, check_known
 from .fields import MAX_BOOTHS, MAX_LIST, Name, Real, Whole, class_name_problem
 from .operations import ChannelName
 from .times import DateTime
@@ -75,15 +75,7 @@ Share = Annotated[Union[Real, DistributionSpec], WrapValidator(_share)]
 def share_range(share: float | Any) -> tuple[float, float] | None:
     """The least and the greatest value ``share`` can take (a number: itself); None for a family whose values
     have no upper bound (exponential, lognormal, gamma)."""
-    if isinstance(share, (int, float)):
-        return float(share), float(share)
-    if isinstance(share, Fixed):
-        return share.value, share.value
-    if isinstance(share, (Uniform, Triangular)):
-        return share.low, share.high
-    if isinstance(share, Discrete):
-        return min(share.values), max(share.values)
-    return None
+    return (float(share), float(share)) if isinstance(share, (int, float)) else support(share)
 
 
 _SHARE_HELP = ("share of the parties it applies to that are in the class, drawn per party: a number from 0 to 1, or, "
@@ -184,12 +176,8 @@ def check_priority(s: Any) -> None:
         if pc.name in seen:
             raise ScenarioError(f"{where}.name", pc.name, "names of priority classes must be unique")
         seen.add(pc.name)
-        for name in pc.origins:
-            if name not in origins:
-                raise ScenarioError(f"{where}.origins", name, f"must be one of {sorted(origins)}")
-        for name in pc.crossings:
-            if name not in crossings:
-                raise ScenarioError(f"{where}.crossings", name, f"must be one of {sorted(crossings)}")
+        check_known(f"{where}.origins", pc.origins, origins)
+        check_known(f"{where}.crossings", pc.crossings, crossings)
         served = [(c, mode) for c in s.crossings for mode in pc.modes
                   if pc.served_first_at(c.name, mode) and c.channel(mode) is not None]
         if not served:

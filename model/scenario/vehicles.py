@@ -27,7 +27,7 @@ from pydantic import Field, model_validator
 from .base import _Part
 from .crossings import ServiceTime, _empty
 from .distributions import DistributionSpec
-from .errors import ScenarioError
+from .errors import ScenarioError, check_known
 from .fields import MAX_BOOTHS, MAX_KM, MAX_LIST, Name, Real, Whole, class_name_problem
 
 __all__ = ["VehicleClass", "check_vehicle_classes", "CAR"]
@@ -88,12 +88,9 @@ def check_vehicle_classes(s: Any) -> None:
         if vc.name in seen or vc.name in taken:
             raise ScenarioError(f"{where}.name", vc.name, "must differ from every other vehicle or priority class's name")
         seen.add(vc.name)
-        for name in vc.origins:
-            if name not in origins:
-                raise ScenarioError(f"{where}.origins", name, f"must be one of {sorted(origins)}")
+        check_known(f"{where}.origins", vc.origins, origins)
+        check_known(f"{where}.crossings", vc.crossings, crossings)
         for name in vc.crossings:
-            if name not in crossings:
-                raise ScenarioError(f"{where}.crossings", name, f"must be one of {sorted(crossings)}")
             if crossings[name].channel("car") is None:
                 with_cars = sorted(c.name for c in s.crossings if c.channel("car") is not None)
                 raise ScenarioError(f"{where}.crossings", name, f"has no car channel for the lane; must be one of {with_cars}")

@@ -23,8 +23,8 @@ from pydantic import Field
 
 from .base import _Part
 from .crossings import _empty
-from .distributions import Discrete, Fixed, Triangular, Uniform
-from .errors import ScenarioError
+from .distributions import support
+from .errors import ScenarioError, check_known
 from .fields import MAX_LIST, MAX_PARTY, Label, Name, Real, Whole
 from .times import DateTime
 
@@ -48,14 +48,10 @@ class WalkOn(_Part):
 
 
 def largest_party(spec) -> float:
-    """The most people a party size ``spec`` can give (a family with no upper bound: :data:`MAX_PARTY`)."""
-    if isinstance(spec, Fixed):
-        return spec.value
-    if isinstance(spec, Discrete):
-        return max(spec.values)
-    if isinstance(spec, (Uniform, Triangular)):
-        return round(spec.high)
-    return MAX_PARTY
+    """The most people a party size ``spec`` can give (draws are rounded to whole people; a family with no upper
+    bound: :data:`MAX_PARTY`)."""
+    bounds = support(spec)
+    return round(bounds[1]) if bounds is not None else MAX_PARTY
 
 
 def check_walk_on(s: Any) -> None:
@@ -65,17 +61,15 @@ def check_walk_on(s: Any) -> None:
     sizes = [o.party_size.car for o in s.origins if o.mode_split.car > 0 and o.party_size.car is not None]
     sizes += [vc.party_size for vc in s.vehicle_classes if vc.party_size is not None]
     largest = max((largest_party(spec) for spec in sizes), default=None)
-    for j, rule in enumerate(s.walk_on):
-        if largest is not None and rule.stay >= largest:
-            raise ScenarioError(f"walk_on[{j}].stay", rule.stay, f"must be below the largest car party ({largest:g} "
-                                f"people): with {rule.stay} staying in each car nobody is left to walk on")
     crossings = {c.name: c for c in s.crossings}
     with_foot = sorted(n for n, c in crossings.items() if c.foot is not None)
     seen: dict[tuple[str, str, str], int] = {}
     for j, rule in enumerate(s.walk_on):
+        if largest is not None and rule.stay >= largest:
+            raise ScenarioError(f"walk_on[{j}].stay", rule.stay, f"must be below the largest car party ({largest:g} "
+                                f"people): with {rule.stay} staying in each car nobody is left to walk on")
+        check_known(f"walk_on[{j}].crossings", rule.crossings, crossings)
         for name in rule.crossings:
-            if name not in crossings:
-                raise ScenarioError(f"walk_on[{j}].crossings", name, f"must be one of {sorted(crossings)}")
             if crossings[name].foot is None:
                 raise ScenarioError(f"walk_on[{j}].crossings", name, f"has no foot channel to walk on to; one of {with_foot}")
         if not rule.crossings and not with_foot:
