@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import math
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -265,67 +266,119 @@ def _figure_html(fig: go.Figure | dict, key: str) -> str:
                                     config=PLOT_CONFIG, auto_play=False, default_width="100%", validate=False))
 
 
-def _sections(run: RunTables, colours: dict[str, str], k: _Kpis) -> list[tuple[str, str, str, str]]:
-    """(anchor, title, how to read it, body html) of every section, top to bottom."""
-    reps = run.replications
-    names = [c.name for c in run.scenario.crossings]
-    steps = {c: capacity_steps(run, c) for c in names}
-    curves = cumulative_curves(run)
-    lines = {key: capacity_line(g, steps[key[0]], key[1]) for key, g in curves.groupby(["crossing", "channel"], sort=False)}
-    channels = {c.name: [m for m in MODES if c.channel(m) is not None] for c in run.scenario.crossings}
-    clock = Clock(run.zone_label, surge_window(run))
+def _steps(run: RunTables) -> dict[str, pd.DataFrame]:
+    return {c.name: capacity_steps(run, c.name) for c in run.scenario.crossings}
+
+
+def _clock(run: RunTables) -> Clock:
+    return Clock(run.zone_label, surge_window(run))
+
+
+# Each section job below takes (folder, run, colours) and returns its [(anchor, title, how to read it, body html)]:
+# module-level, so a process pool can run them (see build_report); what sections share is rebuilt in each.
+
+
+def _queues(folder: str, run: RunTables, colours: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    reps, steps, clock = run.replications, _steps(run), _clock(run)
     band = "the line is the median of the replications and the band holds 90 % of them (5th to 95th percentile); " if reps > 1 else ""
-    return [
-        ("queues", "Queue on the road",
-         f"Length of the queue of cars and buses on the approach road of each crossing; {band}"
-         "the buttons switch to vehicles or to people waiting (people include pedestrians). Markers at the top and dotted "
-         "lines show booth changes, check-regime changes, closures (a whole crossing's shaded) and route changes; hover over them. "
-         + ("Time axes open on the days of the surge (until 99 % of those who crossed had crossed): drag the range slider "
-            "below, or double-click a chart, to see the whole scenario period." if clock.window else ""),
-         _figure_html(queue_figure(run.queues_summary, booths_on_grid(run, steps), capacity_events(run), colours, reps, clock), "queues")),
-        ("cumulative", "Cumulative curves",
-         "People who set off towards each crossing, reached it, and crossed it, per channel (buttons; 'on foot' includes "
-         "people who left their cars and walked). The vertical gap between 'arrived' and 'crossed' is the number waiting "
-         "(plus those who gave up); the horizontal gap is roughly the wait. The dash-dot line is what the channel's booths "
-         "could process from the moment its queue formed: where 'crossed' runs along it, the booths are the bottleneck.",
-         _figure_html(cumulative_figure(curves, lines, colours, reps, clock), "cumulative")),
-        ("waits", "Waiting times",
-         "Wait from arrival at the border to the start of service at a booth, for parties that reached a booth, per crossing "
-         "(colour) and mode (line style). Top: the share of parties that waited at most a given time (note the logarithmic "
-         "time axis). Bottom: the median wait of the parties that arrived at the border in each hour.",
-         _figure_html(wait_distribution_figure(wait_ecdf(run), colours), "wait-distribution")
-         + _figure_html(wait_by_hour_figure(wait_by_hour(run), colours, clock), "wait-by-hour")),
-        ("throughput", "Throughput against capacity",
-         "People crossed in each clock hour (bars) against the capacity of the booths (dashed), per crossing and channel: "
-         "booths open x service rate x people per car, group or bus, with the check regime in force. Bars below the line "
-         "while that channel has a queue mean the booths were not the only limit (secondary inspection holding the booths).",
-         _figure_html(throughput_figure(hourly_throughput(run), steps, channels, colours, reps, clock), "throughput")
-         + f'<h3>People crossed per day</h3><div class="wide">{_daily_table(run, colours)}</div>'),
-        ("flows", "Flows",
-         "Where people came from, which crossing they first headed for, and how their journey ended: crossed (where), gave "
-         "up, or still on the way when the scenario ends. Flows into a different crossing than the one first headed for "
-         "are diversions. Hover over a flow for its size.",
-         _figure_html(flow_figure(flows(run), [o.name for o in run.scenario.origins], colours, reps), "flows")),
-        ("map", "Map",
-         "Origins (grey, sized by people leaving), routes (coloured by crossing), the state border and the crossings, "
-         "whose marker size and fill show the queue on the road (median of the replications). Dotted lines between "
-         "crossings are diversions, as wide as the people who moved (hover for the number). The map opens at the "
-         "longest total queue; press Play to run from the start, or drag the slider.",
-         _figure_html(map_figure(run.scenario, map_queue(run), colours, reps, diversions(run)), "map")),
-        ("figures", "Key figures per crossing",
-         f"Mean over {reps} replication{'s' if reps > 1 else ''}"
-         + (" with the half-width of its 95 % confidence interval (&plusmn;)" if reps > 1 else "")
-         + ". A crossing's figures count the people whose journey ended there (crossed, gave up or still waiting there); "
-         "'people who set off towards it' and 'who left it for another crossing' count those who first headed for it; "
-         "'all crossings' counts everyone. Waits run from reaching the crossing to reaching a booth, for those who crossed: "
-         "per party, or per person (each party's wait counted once for each of its people). "
-         f"A crossing's <b>surge queue cleared</b> the first time after its peak that fewer than "
-         f"{run.scenario.key_figures.clearance_people:g} people waited there and stayed fewer for "
-         f"{run.scenario.key_figures.clearance_hold_h:g} h (scenario settings <code>[key_figures]</code>); for all crossings, "
-         "when the last one cleared. The <b>surge</b> waits count the people who arrived from the first time that many "
-         "waited until it cleared. Where a figure exists in only some runs, the cell says in how many.",
-         f'<div class="wide">{_kpi_table(run, k, colours)}</div>'),
-    ]
+    return [("queues", "Queue on the road",
+             f"Length of the queue of cars and buses on the approach road of each crossing; {band}"
+             "the buttons switch to vehicles or to people waiting (people include pedestrians). Markers at the top and dotted "
+             "lines show booth changes, check-regime changes, closures (a whole crossing's shaded) and route changes; hover over them. "
+             + ("Time axes open on the days of the surge (until 99 % of those who crossed had crossed): drag the range slider "
+                "below, or double-click a chart, to see the whole scenario period." if clock.window else ""),
+             _figure_html(queue_figure(run.queues_summary, booths_on_grid(run, steps), capacity_events(run), colours, reps, clock),
+                          "queues"))]
+
+
+def _cumulative(folder: str, run: RunTables, colours: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    steps, curves = _steps(run), cumulative_curves(run)
+    lines = {key: capacity_line(g, steps[key[0]], key[1]) for key, g in curves.groupby(["crossing", "channel"], sort=False)}
+    return [("cumulative", "Cumulative curves",
+             "People who set off towards each crossing, reached it, and crossed it, per channel (buttons; 'on foot' includes "
+             "people who left their cars and walked). The vertical gap between 'arrived' and 'crossed' is the number waiting "
+             "(plus those who gave up); the horizontal gap is roughly the wait. The dash-dot line is what the channel's booths "
+             "could process from the moment its queue formed: where 'crossed' runs along it, the booths are the bottleneck.",
+             _figure_html(cumulative_figure(curves, lines, colours, run.replications, _clock(run)), "cumulative"))]
+
+
+def _waits(folder: str, run: RunTables, colours: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    return [("waits", "Waiting times",
+             "Wait from arrival at the border to the start of service at a booth, for parties that reached a booth, per crossing "
+             "(colour) and mode (line style). Top: the share of parties that waited at most a given time (note the logarithmic "
+             "time axis). Bottom: the median wait of the parties that arrived at the border in each hour.",
+             _figure_html(wait_distribution_figure(wait_ecdf(run), colours), "wait-distribution")
+             + _figure_html(wait_by_hour_figure(wait_by_hour(run), colours, _clock(run)), "wait-by-hour"))]
+
+
+def _throughput(folder: str, run: RunTables, colours: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    channels = {c.name: [m for m in MODES if c.channel(m) is not None] for c in run.scenario.crossings}
+    figure = throughput_figure(hourly_throughput(run), _steps(run), channels, colours, run.replications, _clock(run))
+    return [("throughput", "Throughput against capacity",
+             "People crossed in each clock hour (bars) against the capacity of the booths (dashed), per crossing and channel: "
+             "booths open x service rate x people per car, group or bus, with the check regime in force. Bars below the line "
+             "while that channel has a queue mean the booths were not the only limit (secondary inspection holding the booths).",
+             _figure_html(figure, "throughput") + f'<h3>People crossed per day</h3><div class="wide">{_daily_table(run, colours)}</div>')]
+
+
+def _flows(folder: str, run: RunTables, colours: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    return [("flows", "Flows",
+             "Where people came from, which crossing they first headed for, and how their journey ended: crossed (where), gave "
+             "up, or still on the way when the scenario ends. Flows into a different crossing than the one first headed for "
+             "are diversions. Hover over a flow for its size.",
+             _figure_html(flow_figure(flows(run), [o.name for o in run.scenario.origins], colours, run.replications), "flows"))]
+
+
+def _map(folder: str, run: RunTables, colours: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    return [("map", "Map",
+             "Origins (grey, sized by people leaving), routes (coloured by crossing), the state border and the crossings, "
+             "whose marker size and fill show the queue on the road (median of the replications). Dotted lines between "
+             "crossings are diversions, as wide as the people who moved (hover for the number). The map opens at the "
+             "longest total queue; press Play to run from the start, or drag the slider.",
+             _figure_html(map_figure(run.scenario, map_queue(run), colours, run.replications, diversions(run)), "map"))]
+
+
+def _figures(folder: str, run: RunTables, colours: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    reps, rules = run.replications, run.scenario.key_figures
+    return [("figures", "Key figures per crossing",
+             f"Mean over {reps} replication{'s' if reps > 1 else ''}"
+             + (" with the half-width of its 95 % confidence interval (&plusmn;)" if reps > 1 else "")
+             + ". A crossing's figures count the people whose journey ended there (crossed, gave up or still waiting there); "
+             "'people who set off towards it' and 'who left it for another crossing' count those who first headed for it; "
+             "'all crossings' counts everyone. Waits run from reaching the crossing to reaching a booth, for those who crossed: "
+             "per party, or per person (each party's wait counted once for each of its people). "
+             f"A crossing's <b>surge queue cleared</b> the first time after its peak that fewer than "
+             f"{rules.clearance_people:g} people waited there and stayed fewer for "
+             f"{rules.clearance_hold_h:g} h (scenario settings <code>[key_figures]</code>); for all crossings, "
+             "when the last one cleared. The <b>surge</b> waits count the people who arrived from the first time that many "
+             "waited until it cleared. Where a figure exists in only some runs, the cell says in how many.",
+             f'<div class="wide">{_kpi_table(run, _Kpis(run), colours)}</div>')]
+
+
+def _people(folder: str, run: RunTables, colours: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    return people_section(folder, _figure_html)
+
+
+def _controls(folder: str, run: RunTables, colours: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    return controls_section(folder, run.scenario, run.replications, _figure_html)
+
+
+def _classes(folder: str, run: RunTables, colours: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    return classes_section(folder, run, _figure_html)
+
+
+#: The sections top to bottom, and the order their jobs are handed out in: the slowest first, so a pool ends sooner.
+PAGE = (_queues, _controls, _classes, _cumulative, _waits, _throughput, _flows, _map, _people, _figures)
+SLOWEST_FIRST = (_cumulative, _throughput, _people, _queues, _controls, _waits, _map, _classes, _flows, _figures)
+#: Jobs whose charts are built with plotly's default template on, as they always were (the others: off).
+_DEFAULT_TEMPLATE = (_people, _controls, _classes)
+
+
+def _build(job: tuple) -> list[tuple[str, str, str, str]]:
+    """Run one section job ``(function, folder, run, colours)``, with the template context the page always had."""
+    fn, *args = job
+    with nullcontext() if fn in _DEFAULT_TEMPLATE else no_default_template():
+        return fn(*args)
 
 
 STYLE = """
@@ -365,16 +418,18 @@ details:not([open]){display:none}pre{max-height:none;white-space:pre-wrap}
 """  # noqa: E501 (the page's CSS, one rule group a line)
 
 
-def build_report(folder: str | Path) -> str:
-    """The report page of a run folder as HTML text (a pure function of the folder's files)."""
+def build_report(folder: str | Path, map_parts=map) -> str:
+    """The report page of a run folder as HTML text (a pure function of the folder's files).
+
+    ``map_parts(fn, jobs)``, like the builtin :func:`map` (results in order), runs the sections' jobs: pass a process
+    pool's ``map`` to build them in parallel; the page is the same byte for byte.
+    """
     run = read_run(folder)
     s = run.scenario
     colours = crossing_colours([c.name for c in s.crossings])
     k = _Kpis(run)
-    with no_default_template():
-        sections = _sections(run, colours, k)
-    sections[-1:-1] = people_section(folder, _figure_html)  # before the key figures
-    sections[1:1] = controls_section(folder, s, run.replications, _figure_html) + classes_section(folder, run, _figure_html)
+    built = dict(zip(SLOWEST_FIRST, map_parts(_build, [(fn, str(folder), run, colours) for fn in SLOWEST_FIRST])))
+    sections = [part for fn in PAGE for part in built[fn]]
     sha = scenario_sha256(run.scenario_text)
     period = f"{run.local(s.start):%a %d %b %Y %H:%M} to {run.local(s.end):%a %d %b %Y %H:%M} ({run.zone_label})"
     nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _, _ in sections) + '<a href="#scenario">Scenario</a>'
@@ -403,20 +458,20 @@ exactly as in the run folder's scenario.toml (SHA-256 {sha[:16]}&hellip;).</p>
 """  # noqa: E501 (the page's HTML, byte for byte)
 
 
-def write_report(folder: str | Path) -> Path:
+def write_report(folder: str | Path, map_parts=map) -> Path:
     """Write ``report.html`` into a run folder from its tables; returns its path.
 
     The page is written to a temporary file in the folder and renamed over
     ``report.html``, so a reader sees the old page or the new one, never half.
     An existing ``report.html`` that is a symbolic link or not a regular file
     is refused (:class:`ReportError`), before any work: a link's target is
-    never written.
+    never written. ``map_parts``: as for :func:`build_report`.
     """
     folder = Path(folder)
     path = folder / "report.html"
     try:
         check_replaceable(path)
-        text = build_report(folder)
+        text = build_report(folder, map_parts)
         replace_text(path, text)
     except RunFolderError as err:
         raise ReportError(str(err)) from None
