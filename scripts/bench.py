@@ -13,7 +13,7 @@ Prints figures only, no pass/fail:
    rounds (median, lowest and highest); scaling figures use wall time, best of 2.
 2. Scale (issue 13): the engine alone on the default scenario scaled to
    100k, 300k and 1M people (booths scaled alike, lanes by the square root),
-   each in a fresh process: CPU time per party and per person, against the
+   each in a fresh interpreter (best of 2): CPU time per party and per person, against the
    loop's per customer, and peak RSS; then the 1M-person surge, one
    replication end to end through the command line (tables and report):
    wall time, CPU time per person and peak RSS.
@@ -41,7 +41,6 @@ import multiprocessing
 import os
 import pstats
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -61,7 +60,7 @@ from model import run_replication  # noqa: E402
 from model.analysis import build_results, summarise_replication  # noqa: E402
 from model.engine import Surge, simulate_replication  # noqa: E402
 from model.report import write_report, write_results  # noqa: E402
-from model.scenario import Scenario, load_scenario, read_scenario_dict, scenario_from_dict  # noqa: E402
+from model.scenario import Scenario, load_scenario, read_scenario_dict  # noqa: E402
 
 DEFAULT = ROOT / "params" / "kharkiv_2022.toml"
 MMC = ROOT / "params" / "mmc_example.toml"
@@ -261,27 +260,30 @@ def scaled_scenario(people: float) -> dict:
     return raw
 
 
-def _engine_child(people: float, conn) -> None:
-    s = scenario_from_dict(scaled_scenario(people), "bench")
-    t0 = time.process_time()
-    rec = Surge(s, 0).run()
-    cpu = time.process_time() - t0
-    conn.send((len(rec.parties["party_id"]), cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
-    conn.close()
+#: Run in a fresh interpreter: the engine on the scaled default scenario; prints parties, CPU s and peak RSS MB.
+_ENGINE_CHILD = ("import json, resource, sys, time; sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + '/scripts'); "
+                 "from bench import scaled_scenario; from model.engine import Surge; from model.scenario import scenario_from_dict; "
+                 "s = scenario_from_dict(scaled_scenario(float(sys.argv[2])), 'bench'); t0 = time.process_time(); "
+                 "rec = Surge(s, 0).run(); cpu = time.process_time() - t0; "
+                 "print(json.dumps([len(rec.parties['party_id']), cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))")
 
 
-def engine_scaling(loop_s: float, people: tuple[float, ...] = (1e5, 3e5, 1e6)) -> None:
-    """The engine alone on the default scenario scaled to ``people``, each size in a fresh process (peak RSS
-    of that process): CPU per party should not grow with the size of the surge."""
-    print("engine scaling (default scenario scaled; one replication; a fresh process each):")
+def _engine_alone(people: float) -> tuple[int, float, float]:
+    """The engine on the default scenario scaled to ``people`` in a fresh interpreter (nothing else in its
+    memory): parties, CPU seconds, peak RSS MB."""
+    done = subprocess.run([sys.executable, "-c", _ENGINE_CHILD, str(ROOT), str(people)], capture_output=True, text=True, check=True)
+    parties, cpu, rss = json.loads(done.stdout.strip().splitlines()[-1])
+    return parties, cpu, rss
+
+
+def engine_scaling(loop_s: float, people: tuple[float, ...] = (1e5, 3e5, 1e6), repeats: int = 2) -> None:
+    """The engine alone on the default scenario scaled to ``people``, each size in fresh interpreters (best
+    CPU of ``repeats``; peak RSS of that process): CPU per party should not grow with the size of the surge."""
+    print(f"engine scaling (default scenario scaled; one replication; a fresh interpreter each, best of {repeats}):")
     print(f"{'people':>10}{'parties':>10}{'CPU s':>8}{'us/party':>10}{'us/person':>10}{'x loop':>8}{'peak RSS MB':>13}")
     base = None
     for n in people:
-        parent, child = multiprocessing.get_context("fork").Pipe()
-        proc = multiprocessing.get_context("fork").Process(target=_engine_child, args=(n, child))
-        proc.start()
-        parties, cpu, rss = parent.recv()
-        proc.join()
+        parties, cpu, rss = min((_engine_alone(n) for _ in range(repeats)), key=lambda r: r[1])
         per = cpu / parties * 1e6
         base = base or per
         person = cpu / n * 1e6

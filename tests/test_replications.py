@@ -419,4 +419,4 @@ def test_a_worker_without_the_model_gives_one_line_and_exit_2(python_without_the
 def test_an_error_raised_on_a_worker_becomes_one_executor_error(cluster):
     with open_executor("dask", scheduler=cluster) as runner:
         with pytest.raises(ExecutorError, match=r"^dask: a replication failed on the cluster \(AttributeError: .*pip install -e "):
-            list(runner.completed([(None, 0)]))  # not a scenario: the worker's replication raises
+            list(runner.completed([(None, 0, None)]))  # not a scenario: the worker's replication raises

@@ -71,7 +71,7 @@ def no_simulation(monkeypatch):
         pytest.fail("a simulation started before the destination was checked")
 
     for module, name in [(replications, "simulate_replication"), (checks, "simulate_replication"),
-                         (cli_run, "run_replications"), (cli_run, "replicate_to_precision"), (cli_run, "run_suite")]:
+                         (cli_run, "run_on"), (cli_run, "replicate_to_precision"), (cli_run, "run_suite")]:
         monkeypatch.setattr(module, name, called)
 
 
@@ -219,19 +219,20 @@ def test_every_command_that_writes_a_folder_checks_its_destination_first(place, 
 
 
 def test_a_destination_spoilt_during_the_run_is_one_line_and_no_folder(place, capsys, monkeypatch):
-    """Checked before; if it breaks while the replications run, writing fails in one line, not a traceback."""
+    """Checked before, and the run's temporary folder made before the replications (they write into it); if
+    the destination is replaced while they run, writing fails in one line, not a traceback."""
     out = place / "out"
     real = cli_run.run_from_args
 
-    def spoil(scenario, args, *timing):
-        result = real(scenario, args, *timing)
-        out.mkdir()
+    def spoil(scenario, args, *rest):
+        result = real(scenario, args, *rest)
+        shutil.rmtree(out / NAME)
         (out / NAME).write_text("appeared meanwhile")
         return result
 
     monkeypatch.setattr(cli_run, "run_from_args", spoil)
     assert main(["run", str(SCENARIO), *SMALL, "--out", str(out)]) == 2
-    one_error_line(capsys, NAME, "not a folder", "no run folder was written")
+    one_error_line(capsys, NAME, "cannot be written", "no run folder was written")
     assert sorted(os.listdir(out)) == [NAME] and (out / NAME).read_text() == "appeared meanwhile"
 
 

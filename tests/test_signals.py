@@ -87,9 +87,11 @@ class Launched:
         assert len(self.note_workers()) >= 2
 
     def wait_for_writing(self, parent: Path, before: set[str]) -> None:
-        """Until a new temporary run folder appears in ``parent``: the run is writing its tables."""
+        """Until the small tables appear in a new temporary run folder in ``parent`` (made before the replications,
+        which write the large tables into it): the run is writing its tables and report."""
         self.wait_until(lambda: parent.is_dir() and any(p.name.startswith(".incomplete-") and p.name not in before
-                                                        for p in parent.iterdir()), "temporary run folder")
+                                                        and (p / "kpis.csv").exists() for p in parent.iterdir()),
+                        "small tables in a temporary run folder")
 
     def finish(self, sig: int) -> tuple[int, str, float]:
         """Send ``sig`` to the parent; its exit code, its stderr, and the seconds until every process is gone."""

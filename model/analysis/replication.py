@@ -42,17 +42,23 @@ def table(replication: int, columns: dict, names: list[str]) -> pd.DataFrame:
 
 @dataclass
 class ReplicationResult:
-    """One replication's tables (times in minutes from the start), key figures and queue grid."""
+    """One replication's tables (times in minutes from the start), key figures and queue grid.
+
+    The large tables (parties, queues, stays) are None once written to a run folder, or once turned into
+    ``stored``: the same tables as the run folder stores them, built where the replication ran
+    (:func:`model.report.large_tables.for_run_folder`).
+    """
 
     replication: int
-    parties: pd.DataFrame
-    queues: pd.DataFrame
-    stays: pd.DataFrame
+    parties: pd.DataFrame | None
+    queues: pd.DataFrame | None
+    stays: pd.DataFrame | None
     kpis: pd.DataFrame
     grid: pd.DataFrame
     charts: dict[str, pd.DataFrame] = field(default_factory=dict)
     daily: pd.DataFrame | None = None  # people and parties crossed per local day (model.analysis.key_figures.daily_crossings)
     burden: ReplicationBurden | None = None  # who waited when, for the needs (model.analysis.burden)
+    stored: dict | None = None  # the large tables as a run folder stores them (Arrow tables by name)
 
 
 def summarise_replication(scenario: Scenario, records: RunRecords, extras: bool = True) -> ReplicationResult:

@@ -8,7 +8,7 @@ returns and what :mod:`model.report.run_folder` writes to a run folder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,11 @@ from .key_figures import TIME_KPIS, summarise_grid, summarise_kpis
 from .needs import queue_needs
 from .replication import ReplicationResult, completed
 
-__all__ = ["Results", "build_results", "summarise_with_dates", "to_datetimes", "iso_strings"]
+__all__ = ["Results", "build_results", "summarise_with_dates", "to_datetimes", "iso_strings", "LARGE_TABLES", "with_dates",
+           "without_large_tables"]
+
+#: The tables with a row per party, per stay in a queue or per change of a queue, and their time columns.
+LARGE_TABLES = {"parties": PARTY_TIMES, "queues": ["time"], "stays": STAY_TIMES}
 
 
 @dataclass
@@ -30,9 +34,11 @@ class Results:
     """Every table of a run. Times are pandas timestamps in the scenario's time zone."""
 
     scenario: Scenario
-    parties: pd.DataFrame
-    queues: pd.DataFrame
-    stays: pd.DataFrame
+    #: The large tables (:data:`LARGE_TABLES`); None for one that was written to a run folder replication by
+    #: replication as they finished (the command line's runs) and not kept.
+    parties: pd.DataFrame | None
+    queues: pd.DataFrame | None
+    stays: pd.DataFrame | None
     kpis: pd.DataFrame
     kpis_by_replication: pd.DataFrame
     queues_grid: pd.DataFrame
@@ -56,6 +62,27 @@ def to_datetimes(scenario: Scenario, minutes: pd.Series | np.ndarray) -> pd.Seri
     start = pd.Timestamp(scenario.start).tz_convert(scenario.timezone)
     delta = pd.to_timedelta(pd.Series(minutes, dtype=float).to_numpy() * 60.0, unit="s").round("s")
     return pd.Series(start + delta, index=getattr(minutes, "index", None))
+
+
+def with_dates(scenario: Scenario, frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Large table ``name`` (times in minutes from the start) with its time columns as date-times, in a new frame."""
+    out = frame.copy()
+    for col in LARGE_TABLES[name]:
+        out[col] = to_datetimes(scenario, frame[col]).array
+    return out
+
+
+def without_large_tables(result: ReplicationResult, keep: tuple[str, ...] = ()) -> ReplicationResult:
+    """``result`` without its large tables but those in ``keep`` (once they are written), to free their memory."""
+    return replace(result, stored=None, **{name: None for name in LARGE_TABLES if name not in keep})
+
+
+def _joined(scenario: Scenario, records: list[ReplicationResult], name: str) -> pd.DataFrame | None:
+    """Large table ``name`` of every replication with date-times, or None if a replication no longer has it."""
+    frames = [getattr(r, name) for r in records]
+    if any(f is None for f in frames):
+        return None
+    return with_dates(scenario, pd.concat(frames, ignore_index=True), name)
 
 
 def iso_strings(stamps: pd.Series) -> pd.Series:
@@ -98,22 +125,13 @@ def summarise_with_dates(scenario: Scenario, per_rep: pd.DataFrame) -> pd.DataFr
 def build_results(scenario: Scenario, records: list[ReplicationResult]) -> Results:
     """Join the replications (in replication order) and compute every table."""
     records = sorted((completed(scenario, r) for r in records), key=lambda r: r.replication)
-    parties_min = pd.concat([r.parties for r in records], ignore_index=True)
-    queues_min = pd.concat([r.queues for r in records], ignore_index=True)
-    stays = pd.concat([r.stays for r in records], ignore_index=True)
-    for col in STAY_TIMES:
-        stays[col] = to_datetimes(scenario, stays[col])
+    parties, queues, stays = (_joined(scenario, records, name) for name in LARGE_TABLES)
     per_rep = pd.concat([r.kpis for r in records], ignore_index=True)
     summary = summarise_with_dates(scenario, per_rep)
     grid = pd.concat([r.grid for r in records], ignore_index=True)
     grid_summary = summarise_grid(grid)
     daily = pd.concat([r.daily for r in records], ignore_index=True)
 
-    parties = parties_min.copy()
-    for col in PARTY_TIMES:
-        parties[col] = to_datetimes(scenario, parties_min[col])
-    queues = queues_min.copy()
-    queues["time"] = to_datetimes(scenario, queues_min["time"])
     for col in TIME_KPIS:
         per_rep[col] = to_datetimes(scenario, per_rep[col])
     grid["time"] = to_datetimes(scenario, grid["time"])
@@ -122,6 +140,6 @@ def build_results(scenario: Scenario, records: list[ReplicationResult]) -> Resul
     for name, cols in (CHART_TIMES | CONTROL_TIMES | CLASS_TIMES).items():
         for col in cols:
             if name in charts:
-                charts[name][col] = to_datetimes(scenario, charts[name][col]).to_numpy()
+                charts[name][col] = to_datetimes(scenario, charts[name][col]).array
     people = queue_needs(scenario, [r.burden for r in records]) if all(r.burden for r in records) else {}
     return Results(scenario, parties, queues, stays, summary, per_rep, grid, grid_summary, daily, charts=charts, **people)

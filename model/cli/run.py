@@ -16,16 +16,17 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pandas as pd
 
 from ..analysis import Results, build_results
-from ..experiments import PrecisionCheck, default_workers, replicate_to_precision, run_replications, run_suite
+from ..experiments import PrecisionCheck, default_workers, open_executor, replicate_to_precision, run_on, run_suite
 from ..experiments.estimate import estimate
 from ..experiments.one_more_booth import one_more_booth
-from ..report import ReportError, write_report, write_results, write_table, write_validation
+from ..report import ReportError, RunFolder, write_report, write_run_files, write_table, write_validation
 from ..report.brief import write_booth_effect, write_brief
+from ..report.large_tables import LargeTables
 from ..report.queue_people import write_queue_people
 from ..report.run_folder import RunFolderError, check_destination
 from ..report.run_tables import manifest_checksums
@@ -55,8 +56,8 @@ def destination_checked(out: str, name: str, kind: str | None = None) -> None:
         raise UsageError(str(err)) from None
 
 
-def written(write: Callable[[], Path], out: str) -> Path:
-    """``write()``'s run folder, or one line if writing fails after all (the disk filled, ``--out`` changed meanwhile)."""
+def written(write: Callable[[], Any], out: str) -> Any:
+    """What ``write()`` returns (its run folder), or one line if writing fails after all (the disk filled, ``--out`` changed meanwhile)."""
     try:
         return write()
     except (RunFolderError, ReportError) as err:
@@ -91,24 +92,25 @@ class PhaseTimer:
 UNTIMED = PhaseTimer()
 
 
-def run_scenario(scenario: Scenario, workers: int | None, quiet: bool, executor: str = "process", scheduler: str | None = None,
-                 timing: PhaseTimer = UNTIMED) -> Results:
-    """All replications of ``scenario`` with a progress bar, as tables."""
+def run_scenario(scenario: Scenario, runner, quiet: bool, timing: PhaseTimer = UNTIMED, large: LargeTables | None = None) -> Results:
+    """All replications of ``scenario`` on ``runner`` with a progress bar, as tables; each replication's large tables
+    go to ``large`` as soon as it and those before it are done."""
     n = scenario.replications
     bar = progress(n, quiet, scenario.name)
-    records = run_replications(scenario, range(n), workers or default_workers(), on_done=(lambda _: bar.update()) if bar else None,
-                               executor=executor, scheduler=scheduler)
+    records = run_on(runner, scenario, range(n), on_done=(lambda _: bar.update()) if bar else None,
+                     in_order=large.add if large else None, prepare=large.prepare() if large else None)
     if bar:
         bar.close()
     with timing("tables"):
         return build_results(scenario, records)
 
 
-def run_to_precision(scenario: Scenario, args, timing: PhaseTimer = UNTIMED) -> tuple[Results, PrecisionCheck]:
+def run_to_precision(scenario: Scenario, args, runner, timing: PhaseTimer = UNTIMED,
+                     large: LargeTables | None = None) -> tuple[Results, PrecisionCheck]:
     """Replications until precise enough (see :func:`model.experiments.replicate_to_precision`), as tables.
 
     The tables' scenario says how many replications were used, so its
-    ``scenario.toml`` reruns them exactly.
+    ``scenario.toml`` reruns them exactly. ``large`` gets the replications kept, once their count is known.
     """
     bar = progress(args.max_replications, args.quiet, f"{scenario.name} (auto)")
 
@@ -117,22 +119,22 @@ def run_to_precision(scenario: Scenario, args, timing: PhaseTimer = UNTIMED) -> 
         bar.refresh()
 
     records, check = replicate_to_precision(
-        scenario, args.precision, args.max_replications, args.workers or default_workers(),
-        on_done=(lambda _: bar.update()) if bar else None, executor=args.executor, scheduler=args.scheduler,
-        on_batch=on_batch if bar else None,
+        scenario, args.precision, args.max_replications, runner.slots,
+        on_done=(lambda _: bar.update()) if bar else None, on_batch=on_batch if bar else None, runner=runner,
     )
     if bar:
         bar.close()
     scenario = scenario.model_copy(update={"replications": check.replications})
     with timing("tables"):
-        return build_results(scenario, records), check
+        return build_results(scenario, [large.add(r) for r in records] if large else records), check
 
 
-def run_from_args(scenario: Scenario, args, timing: PhaseTimer = UNTIMED) -> tuple[Results, PrecisionCheck | None]:
-    """The tables for the replication and executor options of ``args``; the check when auto."""
+def run_from_args(scenario: Scenario, args, runner, timing: PhaseTimer = UNTIMED,
+                  large: LargeTables | None = None) -> tuple[Results, PrecisionCheck | None]:
+    """The tables for the replication options of ``args`` on ``runner``; the check when auto."""
     if args.replications == "auto":
-        return run_to_precision(scenario, args, timing)
-    return run_scenario(scenario, args.workers, args.quiet, args.executor, args.scheduler, timing), None
+        return run_to_precision(scenario, args, runner, timing, large)
+    return run_scenario(scenario, runner, args.quiet, timing, large), None
 
 
 def _precision_writer(check: PrecisionCheck | None) -> Callable[[Path], None] | None:
@@ -198,21 +200,31 @@ def cmd_run(args) -> int:
     started = datetime.now(timezone.utc).isoformat()
     t0 = time.perf_counter()
     timing = PhaseTimer()
-    with timing("replications and tables"):
-        results, check = run_from_args(scenario, args, timing)
-    with timing("paired run for the brief"):
-        effect = booth_effect(results, args) if brief_wanted(scenario, args) else None
+    brief = brief_wanted(scenario, args)
     workers = (args.workers or default_workers()) if args.executor == "process" else f"dask {args.scheduler}"
-    folder = written(lambda: write_results(
-        results,
-        args.out,
-        {"started_at": started, "source": args.scenario, "overrides": args.overrides, "workers": workers,
-         "timing_s": timing.seconds},
-        extra=_extras(write_queue_people(results), timing.timed("report", write_report), _precision_writer(check),
-                      write_booth_effect(effect),
-                      write_brief if effect is not None else None),
-        tables=args.tables,
-    ), args.out)
+    run_folder = RunFolder(args.out, scenario.name)
+    # no more worker processes than replications: one replication runs here, its records never pickled
+    slots = args.workers or default_workers()
+    slots = slots if args.replications == "auto" else min(slots, scenario.replications)
+
+    def run_and_write() -> tuple[Path, Results, PrecisionCheck | None]:
+        """The run folder is made first: each replication's large tables go into it as soon as they can, on one
+        executor that then builds the report's sections too."""
+        with open_executor(args.executor, slots, args.scheduler) as runner, run_folder as folder:
+            with LargeTables(scenario, folder, args.tables, keep=("queues",) if brief else ()) as large:
+                with timing("replications and tables"):
+                    results, check = run_from_args(scenario, args, runner, timing, large)
+            with timing("paired run for the brief"):
+                effect = booth_effect(results, args) if brief else None
+            report = timing.timed("report", lambda f: write_report(f, map_parts=runner.map))
+            write_run_files(results, folder, {"started_at": started, "source": args.scenario, "overrides": args.overrides,
+                                              "workers": workers, "timing_s": timing.seconds},
+                            extra=_extras(write_queue_people(results), report, _precision_writer(check),
+                                          write_booth_effect(effect), write_brief if effect is not None else None),
+                            tables=args.tables)
+        return run_folder.path, results, check
+
+    folder, results, check = written(run_and_write, args.out)
     print_summary(results, time.perf_counter() - t0)
     if check is not None:
         print_precision(check)

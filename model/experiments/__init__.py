@@ -11,13 +11,13 @@ console; results are tables and small dataclasses that the report layer draws.
 
 from .capacity import CapacityResult, booth_variant, find_booths, question
 from .precision import PrecisionCheck, replicate_to_precision
-from .replications import EXECUTORS, ExecutorError, default_workers, open_executor, run_replication, run_replications, simulate
+from .replications import EXECUTORS, ExecutorError, default_workers, open_executor, run_on, run_replication, run_replications, simulate
 from .sensitivity import SensitivityResult, parse_parameters, sample_size, sensitivity
 from .studies import CompareResult, Runner, SweepResult, check_crossing, compare, compare_table, parse_vary, sweep, sweep_table
 from .validation import Suite, run_suite
 
 __all__ = [
-    "run_replication", "run_replications", "simulate", "EXECUTORS", "ExecutorError", "PrecisionCheck", "default_workers",
+    "run_replication", "run_replications", "run_on", "simulate", "EXECUTORS", "ExecutorError", "PrecisionCheck", "default_workers",
     "open_executor", "replicate_to_precision", "Runner", "SweepResult", "CompareResult", "check_crossing", "compare",
     "compare_table", "parse_vary", "sweep", "sweep_table", "SensitivityResult", "parse_parameters", "sample_size",
     "sensitivity", "CapacityResult", "booth_variant", "find_booths", "question", "Suite", "run_suite",

@@ -9,6 +9,7 @@ count it stops at does not depend on how the replications were batched.
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -102,6 +103,7 @@ def replicate_to_precision(
     scheduler: Any = None,
     first: int = FIRST_CHECK,
     on_batch: Callable[[int], None] | None = None,
+    runner: Any = None,
 ) -> tuple[list[ReplicationResult], PrecisionCheck]:
     """Replications 0, 1, ... until every crossing's peak queue km and mean wait are precise enough.
 
@@ -111,7 +113,8 @@ def replicate_to_precision(
     procedure stops at the first count that meets it; replications of the last
     batch beyond that count are dropped. The records returned are therefore
     exactly those of a direct run of that many replications, whatever the
-    workers or batches. ``on_batch`` is told each new target count.
+    workers or batches. ``on_batch`` is told each new target count. ``runner``: an executor already open
+    (:func:`model.experiments.open_executor`) to run on instead of opening one.
     """
     if not precision_pct > 0:
         raise ValueError(f"precision must be > 0 %, got {precision_pct}")
@@ -121,7 +124,7 @@ def replicate_to_precision(
     first = max(2, min(first, max_replications))
     records: list[ReplicationResult] = []
     per_rep: list[pd.DataFrame] = []
-    with open_executor(executor, workers, scheduler) as runner:
+    with nullcontext(runner) if runner is not None else open_executor(executor, workers, scheduler) as runner:
         target, checked = first, first - 1
         while True:
             if on_batch:

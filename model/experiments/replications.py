@@ -47,7 +47,8 @@ __all__ = [
 #: Where replications can run.
 EXECUTORS = ("process", "dask")
 
-Job = tuple[Scenario, int]
+#: A replication to run: the scenario, its number, and what to run on its result where it ran (or None).
+Job = tuple[Scenario, int, Callable | None]
 
 
 class ExecutorError(Exception):
@@ -68,9 +69,10 @@ def run_replication(scenario: Scenario, replication: int = 0, extras: bool = Tru
 
 
 def _run_one(job: Job) -> ReplicationResult:
-    """The one per-replication function every executor runs."""
-    scenario, replication = job
-    return run_replication(scenario, replication)
+    """The one per-replication function every executor runs; ``prepare(scenario, result)`` after it, if given."""
+    scenario, replication, prepare = job
+    result = run_replication(scenario, replication)
+    return prepare(scenario, result) if prepare else result
 
 
 # --- executors: each yields the records of its jobs as they finish --------------------------
@@ -84,6 +86,10 @@ class _Serial:
     def completed(self, jobs: list[Job]) -> Iterator[ReplicationResult]:
         for job in jobs:
             yield _run_one(job)
+
+    def map(self, fn: Callable, items: Iterable) -> list:
+        """``fn`` of each item, in order."""
+        return list(map(fn, items))
 
 
 #: How long stopping a pool waits for its workers to end after SIGTERM, and then after SIGKILL.
@@ -207,6 +213,10 @@ class _Processes:
             for future in futures:
                 future.cancel()
 
+    def map(self, fn: Callable, items: Iterable) -> list:
+        """``fn`` (a module-level function) of each item on the workers, in order."""
+        return list(self.pool.map(fn, items))
+
 
 def _install_hint() -> str:
     """How to install this package into another Python environment, as one command."""
@@ -282,6 +292,10 @@ class _Dask:
         finally:
             self.client.cancel(futures)
 
+    def map(self, fn: Callable, items: Iterable) -> list:
+        """``fn`` (a module-level function) of each item on the cluster, in order."""
+        return self.client.gather(self.client.map(fn, list(items), pure=False))
+
 
 def _dask_client(scheduler: Any):
     """A client for ``scheduler`` (an address, a cluster object or a client) and whether we opened it."""
@@ -330,16 +344,29 @@ def open_executor(executor: str = "process", workers: int = 1, scheduler: Any = 
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def run_on(runner, scenario: Scenario, replications: Iterable[int], on_done=None) -> list[ReplicationResult]:
+def run_on(runner, scenario: Scenario, replications: Iterable[int], on_done=None,
+           in_order: Callable[[ReplicationResult], ReplicationResult] | None = None,
+           prepare: Callable[[Scenario, ReplicationResult], ReplicationResult] | None = None) -> list[ReplicationResult]:
     """Run replications on an executor already opened with :func:`open_executor` (kept open across
     many scenarios, e.g. the points of a sweep, so its worker processes start only once); sorted by
-    replication whatever order they finish in."""
-    results: list[ReplicationResult] = []
-    for rec in runner.completed([(scenario, r) for r in replications]):
-        results.append(rec)
+    replication whatever order they finish in.
+
+    ``on_done`` is called with each replication as it finishes; ``in_order`` with each in replication
+    order, as soon as it and all before it have finished (a run writes its large tables so, while the
+    workers go on), and what it returns is kept in its place. ``prepare(scenario, result)``, a module-level
+    function (it is sent to the workers), runs where each replication ran, before its result is sent back.
+    """
+    reps = sorted(replications)
+    done: dict[int, ReplicationResult] = {}
+    kept: list[ReplicationResult] = []
+    for rec in runner.completed([(scenario, r, prepare) for r in reps]):
         if on_done:
             on_done(rec)
-    return sorted(results, key=lambda r: r.replication)
+        done[rec.replication] = rec
+        while len(kept) < len(reps) and reps[len(kept)] in done:
+            rec = done.pop(reps[len(kept)])
+            kept.append(in_order(rec) if in_order else rec)
+    return kept
 
 
 def run_replications(
@@ -349,16 +376,17 @@ def run_replications(
     on_done: Callable[[ReplicationResult], None] | None = None,
     executor: str = "process",
     scheduler: Any = None,
+    in_order: Callable[[ReplicationResult], ReplicationResult] | None = None,
 ) -> list[ReplicationResult]:
     """Run the given replication numbers; returns their records sorted by replication.
 
     ``executor`` is ``"process"`` (``workers`` local processes; 1 runs here) or
     ``"dask"`` (the cluster at ``scheduler``, an address or a cluster object).
-    ``on_done`` is called with each replication's records as it finishes.
+    ``on_done`` is called with each replication's records as it finishes, ``in_order`` as :func:`run_on` says.
     """
     reps = list(replications)
     with open_executor(executor, min(workers, len(reps)), scheduler) as runner:
-        return run_on(runner, scenario, reps, on_done)
+        return run_on(runner, scenario, reps, on_done, in_order)
 
 
 def simulate(

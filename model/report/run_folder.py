@@ -41,16 +41,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import tomli_w
 
-from ..analysis import Results, iso_strings
+from ..analysis import Results
 from ..scenario import Scenario
+from .large_tables import write_large_tables
+from .table_files import create_file, create_text, write_table
 
 __all__ = ["scenario_toml", "scenario_sha256", "RunFolder", "RunFolderError", "check_destination", "remove_stale",
-           "write_results", "write_manifest", "write_table", "write_parquet",
+           "write_results", "write_run_files", "write_manifest", "write_table",
            "TABLE_MODES", "LARGE_TABLES", "create_text", "replace_text", "check_replaceable", "file_sha256",
            "package_versions"]
 
@@ -102,20 +101,6 @@ class RunFolderError(Exception):
 
 # --- files: created new, never through a link ---------------------------------------------------
 
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
-def _create(path: Path) -> int:
-    """A new file's descriptor; fails if anything, even a dangling symbolic link, has that name."""
-    return os.open(path, _NEW_FILE, 0o666)
-
-
-def create_text(path: str | Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to a new file ``path``: never over an existing file, never through a link."""
-    with open(_create(Path(path)), "w", encoding="utf-8") as f:
-        f.write(text)
-
-
 def _kind(mode: int) -> str:
     kinds = [(stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder"), (stat.S_ISREG, "a file"),
              (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a pipe"),
@@ -134,7 +119,7 @@ def replace_text(path: str | Path, text: str) -> None:
     old = check_replaceable(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        with open(_create(tmp), "w", encoding="utf-8") as f:
+        with open(create_file(tmp), "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -170,30 +155,6 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """CSV with date-times as ISO 8601 with offset and floats to 10 significant digits, in a new file."""
-    out = frame.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            out[col] = iso_strings(out[col])
-        elif out[col].dtype == object and len(out) and any(isinstance(v, pd.Timestamp) for v in out[col].head(50)):
-            out[col] = out[col].map(lambda v: v.isoformat() if isinstance(v, pd.Timestamp) else v)
-    with open(_create(Path(path)), "w", encoding="utf-8", newline="") as f:
-        out.to_csv(f, index=False, float_format="%.10g", lineterminator="\n")
-
-
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """A table as Parquet in a new file: date-times keep their time zone (to the millisecond), text columns
-    are dictionary-encoded (categorical in pandas), zstd-compressed; the same frame gives the same bytes."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
-            out[col] = out[col].astype("category")
-    table = pa.Table.from_pandas(out, preserve_index=False)
-    with open(_create(Path(path)), "wb") as f:
-        pq.write_table(table, f, compression="zstd", coerce_timestamps="ms", allow_truncated_timestamps=False)
 
 
 # --- where a run folder goes ---------------------------------------------------------------------
@@ -405,43 +366,54 @@ def write_results(
     """
     if tables not in TABLE_MODES:
         raise ValueError(f"tables={tables!r}: must be one of {', '.join(TABLE_MODES)}")
+    run_folder = RunFolder(out, results.scenario.name)
+    with run_folder as folder:
+        write_run_files(results, folder, run_info, extra, tables)
+    return run_folder.path
+
+
+def write_run_files(
+    results: Results,
+    folder: Path,
+    run_info: dict[str, Any],
+    extra: Callable[[Path], None] | None = None,
+    tables: str = "parquet",
+) -> None:
+    """Fill a run folder being written (``with RunFolder(...) as folder``): the tables (the large ones unless they
+    were written replication by replication as the run went, :class:`~model.report.large_tables.LargeTables`),
+    the resolved scenario, what ``extra(folder)`` writes (the report), and last the manifest."""
     scenario = results.scenario
     started = run_info.get("started_at") or datetime.now(timezone.utc).isoformat()
-    run_folder = RunFolder(out, scenario.name)
-    with run_folder as folder:
-        toml_text = scenario_toml(scenario)
-        create_text(folder / "scenario.toml", toml_text)
-        small = {
-            "kpis.csv": results.kpis,
-            "kpis_by_replication.csv": results.kpis_by_replication,
-            "queues_summary.csv": results.queues_summary,
-            "daily.csv": results.daily,
-        }
-        for name in LARGE_TABLES if tables != "summary" else ():
-            write_parquet(getattr(results, name), folder / f"{name}.parquet")
-            if tables == "csv":
-                write_table(getattr(results, name), folder / f"{name}.csv")
-        for name, frame in small.items():
-            write_table(frame, folder / name)
-        (folder / "charts").mkdir()
-        for name, frame in results.charts.items():
-            write_table(frame, folder / "charts" / f"{name}.csv")
-        if extra is not None:
-            extra(folder)
-        write_manifest(folder, {
-            "scenario": scenario.name,
-            "seed": scenario.seed,
-            "replications": results.replications,
-            "scenario_sha256": scenario_sha256(toml_text),
-            "source": run_info.get("source"),
-            "overrides": run_info.get("overrides", []),
-            "workers": run_info.get("workers"),
-            "tables": tables,
-            "command": run_info.get("command"),
-            "started_at": started,
-            "timing_s": run_info.get("timing_s"),
-        })
-    return run_folder.path
+    toml_text = scenario_toml(scenario)
+    create_text(folder / "scenario.toml", toml_text)
+    small = {
+        "kpis.csv": results.kpis,
+        "kpis_by_replication.csv": results.kpis_by_replication,
+        "queues_summary.csv": results.queues_summary,
+        "daily.csv": results.daily,
+    }
+    if results.parties is not None:
+        write_large_tables(results, folder, tables)
+    for name, frame in small.items():
+        write_table(frame, folder / name)
+    (folder / "charts").mkdir()
+    for name, frame in results.charts.items():
+        write_table(frame, folder / "charts" / f"{name}.csv")
+    if extra is not None:
+        extra(folder)
+    write_manifest(folder, {
+        "scenario": scenario.name,
+        "seed": scenario.seed,
+        "replications": results.replications,
+        "scenario_sha256": scenario_sha256(toml_text),
+        "source": run_info.get("source"),
+        "overrides": run_info.get("overrides", []),
+        "workers": run_info.get("workers"),
+        "tables": tables,
+        "command": run_info.get("command"),
+        "started_at": started,
+        "timing_s": run_info.get("timing_s"),
+    })
 
 
 def write_manifest(folder: Path, fields: dict[str, Any]) -> None:
