@@ -123,14 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
 def console() -> None:
     """The process entry (``python -m model``, ``border-surge``): :func:`main`, then exit with its code.
 
-    After an interruption the process ends at once (``os._exit``), its output flushed: the
-    workers are already stopped and the temporary folder removed, and a normal exit would only
-    join threads of the stopped pool (the manager thread, once blocked for ever on a result a
-    killed worker was half-way through sending, is now unblocked by ``_stop_pool``; this stays
-    as a second guard).
+    The process ends at once (``os._exit``), its output flushed: by then every file is closed and
+    every worker joined (or, after an interruption, stopped and the temporary folder removed).
+    Python's own teardown would only free the objects of the run, a tenth of a second or more
+    for nothing (it still runs under a profiler or a coverage tool, which write their data then),
+    and after an interruption join threads of the stopped pool (the manager thread,
+    once blocked for ever on a result a killed worker was half-way through sending, is now
+    unblocked by ``_stop_pool``; this stays as a second guard).
     """
     code = main()
-    if code <= 128:
+    if code <= 128 and (sys.getprofile() or sys.gettrace()):  # a profiler or coverage writes its data at exit
         sys.exit(code)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -216,7 +216,11 @@ def cmd_run(args) -> int:
                     results, check = run_from_args(scenario, args, runner, timing, large)
             with timing("paired run for the brief"):
                 effect = booth_effect(results, args) if brief else None
-            report = timing.timed("report", lambda f: write_report(f, map_parts=runner.map))
+            def sections(build, jobs):  # the report's sections, built on the workers
+                with timing("report sections"):
+                    return runner.map(build, jobs)
+
+            report = timing.timed("report", lambda f: write_report(f, map_parts=sections))
             write_run_files(results, folder, {"started_at": started, "source": args.scenario, "overrides": args.overrides,
                                               "workers": workers, "timing_s": timing.seconds},
                             extra=_extras(write_queue_people(results), report, _precision_writer(check),

@@ -24,7 +24,7 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import InvalidStateError, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -166,6 +166,26 @@ def _quietly(call: Callable, *args) -> None:
         pass
 
 
+def _quiet_about_cancelled_futures() -> None:
+    """Keep a pool stopped on purpose from printing a traceback of its manager thread.
+
+    When its workers die, Python 3.11's manager thread sets an exception on every job not yet
+    run, cancelled ones too, which raises ``InvalidStateError`` and ends that thread (later Pythons
+    ignore it). Whether it happens depends on which of the cancellation and the workers' death
+    the thread sees first; either way the jobs are gone and the workers are reaped here.
+    """
+    earlier = threading.excepthook
+    if getattr(earlier, "quiet_about_cancelled_futures", False):
+        return
+
+    def hook(args) -> None:
+        if not (issubclass(args.exc_type, InvalidStateError) and type(args.thread).__module__ == "concurrent.futures.process"):
+            earlier(args)
+
+    hook.quiet_about_cancelled_futures = True
+    threading.excepthook = hook
+
+
 def _stop_pool(pool: ProcessPoolExecutor, timeout: float = STOP_TIMEOUT_S) -> None:
     """End ``pool`` now: cancel the jobs not started and terminate its workers mid-replication.
 
@@ -177,6 +197,7 @@ def _stop_pool(pool: ProcessPoolExecutor, timeout: float = STOP_TIMEOUT_S) -> No
     processes = list((getattr(pool, "_processes", None) or {}).values())
     manager = getattr(pool, "_executor_manager_thread", None)
     results = getattr(pool, "_result_queue", None)
+    _quiet_about_cancelled_futures()
     pool.shutdown(wait=False, cancel_futures=True)
     for end in ("terminate", "kill"):  # SIGTERM; SIGKILL for any still alive after the timeout
         for process in processes:
