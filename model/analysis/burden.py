@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..scenario import Scenario
 from ..scenario.needs import VULNERABILITY
-from .key_figures import value_at
+from .key_figures import _name_codes, value_at
 from .student_t import t_quantile
 
 __all__ = [
@@ -162,13 +162,19 @@ def _peak(t: np.ndarray, v: np.ndarray, a: float, b: float) -> float:
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     """The ``q`` quantile of ``values`` each counted ``weights`` times: the smallest value with at least a share
     ``q`` of the weight at or below it (numpy's 'inverted_cdf' on the repeated values). NaN if no weight."""
+    return _weighted_quantiles(values, weights, (q,))[0]
+
+
+def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs) -> list[float]:
+    """:func:`weighted_quantile` at each of ``qs``, sorting once."""
     keep = weights > 0
     values, weights = values[keep], weights[keep]
     if not len(values):
-        return math.nan
+        return [math.nan for _ in qs]
     order = np.argsort(values, kind="stable")
     cum = np.cumsum(weights[order])
-    return float(values[order][np.searchsorted(cum, q * cum[-1] - 1e-9 * cum[-1], side="left")])
+    ordered = values[order]
+    return [float(ordered[np.searchsorted(cum, q * cum[-1] - 1e-9 * cum[-1], side="left")]) for q in qs]
 
 
 # --- one replication ----------------------------------------------------------------------------
@@ -181,15 +187,16 @@ def stays_with_people(scenario: Scenario, parties: pd.DataFrame, stays: pd.DataF
     if stays.empty:
         return pd.DataFrame({"key": np.array([], dtype=np.int64), "crossing": [], "foot": np.array([], dtype=bool),
                              "joined": [], "left": [], "people": [], **{c: [] for c in columns}})
-    by_id = parties.set_index("party_id")[["people", *columns]]
-    riders = parties[parties["bus_id"] >= 0]
+    few = parties[["party_id", "bus_id", "people", *columns]]  # not every column copied by the steps below
+    by_id = few.set_index("party_id")[["people", *columns]]
+    riders = few[few["bus_id"] >= 0]
     by_bus = riders.groupby("bus_id").agg(people=("people", "sum"), **{c: (c, "first") for c in columns})
     by_bus.index = -1 - by_bus.index.to_numpy()  # a bus's party id
     who = pd.concat([by_id, by_bus]).reindex(stays["party_id"].to_numpy())
     return pd.DataFrame({  # text kept as ``object``: pandas' string type would cost more than all the rest
         "key": stays["party_id"].to_numpy(dtype=np.int64),
         "crossing": pd.Series(stays["crossing"].to_numpy(dtype=object), dtype=object),
-        "foot": (stays["channel"] == "foot").to_numpy(),
+        "foot": stays["channel"].to_numpy(dtype=object) == "foot",
         "joined": stays["joined_at"].to_numpy(dtype=float),
         "left": np.nan_to_num(stays["left_at"].to_numpy(dtype=float), nan=scenario.horizon_min),
         "people": who["people"].fillna(0).to_numpy(dtype=float),
@@ -210,6 +217,21 @@ def _episodes(s: pd.DataFrame) -> pd.DataFrame:
     e["hours"] = (e["end"] - e["start"]) / 60.0
     return e
 
+def _longest_waits(key: np.ndarray, joined: np.ndarray, left: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per party (by ``key``, ascending): its longest continuous wait (h, as :func:`_episodes` merges them) and its
+    people; the same numbers as grouping :func:`_episodes` by key, without building frames."""
+    if not len(key):
+        return np.zeros(0), np.zeros(0)
+    order = np.lexsort((left, joined, key))
+    k, j, lt, p = key[order], joined[order], left[order], people[order]
+    new = np.ones(len(k), dtype=bool)
+    new[1:] = (k[1:] != k[:-1]) | (j[1:] > lt[:-1] + 1e-9)
+    starts = np.flatnonzero(new)
+    hours = (np.maximum.reduceat(lt, starts) - np.minimum.reduceat(j, starts)) / 60.0
+    ek = k[starts]
+    first = np.flatnonzero(np.concatenate(([True], ek[1:] != ek[:-1])))
+    return np.maximum.reduceat(hours, first), p[starts][first]
+
 
 def _overnight(s: pd.DataFrame, a: float, b: float) -> pd.DataFrame:
     """The stays that overlap [a, b) for some time."""
@@ -225,31 +247,57 @@ def _shares(scenario: Scenario, field: str) -> dict[str, float]:
     return {o.name: (getattr(scenario.needs.profile(o.name), field) or 0.0) for o in scenario.origins}
 
 
+def _mapped(values: np.ndarray, mapping: dict[str, float]) -> np.ndarray:
+    """``values`` mapped by ``mapping`` as floats, 0 where missing (``Series.map(mapping).fillna(0.0)``), once per
+    distinct value."""
+    codes, uniques = pd.factorize(values)
+    lookup = np.array([float(mapping[u]) if u in mapping else 0.0 for u in uniques] + [0.0], dtype=float)
+    return lookup[codes]
+
+
+def _distinct(key: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys of some stays and the people of each (the same in every stay of a party)."""
+    keys, first = np.unique(key, return_index=True)
+    return keys, people[first]
+
+
 def replication_burden(scenario: Scenario, parties: pd.DataFrame, stays: pd.DataFrame) -> ReplicationBurden:
     """The burden tables of one replication from its party and stay tables (times in minutes)."""
     rep = int(parties["replication"].iloc[0]) if len(parties) else int(stays["replication"].iloc[0]) if len(stays) else 0
     s = stays_with_people(scenario, parties, stays)
     names = [c.name for c in scenario.crossings]
-    by_crossing = dict(iter(s.groupby("crossing", sort=False)))
-    groups = {c: by_crossing.get(c, s.iloc[0:0]) for c in names} | {ALL: s}
+    # the stays as arrays, with the index of their crossing in ``names``: a group is a mask, not a frame
+    code = _name_codes(s["crossing"].to_numpy(dtype=object), names)
+    s_key, s_foot = s["key"].to_numpy(dtype=np.int64), s["foot"].to_numpy(dtype=bool)
+    s_joined, s_left, s_people = (s[c].to_numpy(dtype=float) for c in ("joined", "left", "people"))
+    groups = {c: code == i for i, c in enumerate(names)} | {ALL: None}
     days, nights, marks = local_days(scenario), night_windows(scenario), hour_marks(scenario)
     vulnerable = [g for g in VULNERABILITY if scenario.needs.given(f"{g}_share")]
 
     hourly, daily, run = [], [], []
-    night_rows = {d: _overnight(s, a, b) for d, a, b in nights}
-    crossed = parties[parties["outcome"] == "crossed"]
-    reception = crossed["origin"].map(_shares(scenario, "reception_share")).fillna(0.0).to_numpy(dtype=float)
-    stay_days = crossed["origin"].map(_shares(scenario, "reception_stay_days")).fillna(0.0).to_numpy(dtype=float)
-    for c, g in groups.items():
-        foot = g["foot"].to_numpy()
-        steps = {k: people_step(g["joined"].to_numpy()[m], g["left"].to_numpy()[m], g["people"].to_numpy()[m])
-                 for k, m in (("all", np.ones(len(g), dtype=bool)), ("foot", foot), ("vehicles", ~foot))}
+    # the stays that overlap each night window for some time (as :func:`_overnight`)
+    night_rows = {d: np.maximum(s_joined, a) < np.minimum(s_left, b) for d, a, b in nights}
+    crossed = parties["outcome"].to_numpy(dtype=object) == "crossed"  # numpy compares text faster than pandas
+    crossed_code = _name_codes(parties["crossing"].to_numpy(dtype=object)[crossed], names)
+    origin = parties["origin"].to_numpy(dtype=object)[crossed]
+    reception = _mapped(origin, _shares(scenario, "reception_share"))
+    stay_days = _mapped(origin, _shares(scenario, "reception_stay_days"))
+    all_crossed_at = parties["crossed_at"].to_numpy(dtype=float)[crossed]
+    all_crossers = parties["people"].to_numpy(dtype=float)[crossed]
+    for i, (c, mask) in enumerate(groups.items()):
+        if mask is None:
+            key, foot, joined, left, people = s_key, s_foot, s_joined, s_left, s_people
+        else:
+            key, foot, joined, left, people = s_key[mask], s_foot[mask], s_joined[mask], s_left[mask], s_people[mask]
+        steps = {k: people_step(joined[m], left[m], people[m])
+                 for k, m in (("all", np.ones(len(key), dtype=bool)), ("foot", foot), ("vehicles", ~foot))}
         at = {k: value_at(*steps[k], marks) for k in steps}
         hourly.append(pd.DataFrame({"replication": rep, "crossing": c, "time": marks, "people_waiting": at["all"],
                                     "people_waiting_on_foot": at["foot"], "people_waiting_in_vehicles": at["vehicles"]}))
-        here = np.ones(len(crossed), dtype=bool) if c == ALL else (crossed["crossing"] == c).to_numpy()
-        t_crossed = crossed["crossed_at"].to_numpy(dtype=float)[here]
-        crossers = crossed["people"].to_numpy(dtype=float)[here]
+        here = np.ones(len(all_crossers), dtype=bool) if c == ALL else crossed_code == i
+        t_crossed = all_crossed_at[here]
+        crossers = all_crossers[here]
+        received, leave_at = crossers * reception[here], t_crossed + stay_days[here] * 1440.0
         by_date = {d: {} for d, _, _ in days} | {d: {} for d, _, _ in nights}
         for d, a, b in days:
             by_date[d].update({
@@ -260,33 +308,41 @@ def replication_burden(scenario: Scenario, parties: pd.DataFrame, stays: pd.Data
                 "people_waiting_peak_on_foot": _peak(*steps["foot"], a, b),
                 "people_crossed": float(crossers[(t_crossed >= a) & (t_crossed < b)].sum()),
             })
-        night_keys = []
+        night_keys, night_people = [], []
         for d, a, b in nights:
-            rows = night_rows[d] if c == ALL else night_rows[d][night_rows[d]["crossing"] == c]
-            people = rows.drop_duplicates("key")
-            night_keys.append(people["key"].to_numpy(dtype=np.int64))
-            by_origin = _people(rows, ["origin"])
+            tonight = night_rows[d] if mask is None else night_rows[d] & mask
+            keys, their_people = _distinct(s_key[tonight], s_people[tonight])
+            night_keys.append(keys)
+            night_people.append(their_people)
+            on_foot = tonight & s_foot
+            extra = {}
+            if vulnerable:
+                by_origin = _people(s[tonight], ["origin"])
+                extra = {f"{v}_waiting_overnight": float(sum(n * _shares(scenario, f"{v}_share").get(o, 0.0)
+                                                             for o, n in by_origin.items())) for v in vulnerable}
             by_date[d].update({
-                "people_waiting_overnight": float(people["people"].sum()),
-                "people_waiting_overnight_on_foot": float(rows[rows["foot"]].drop_duplicates("key")["people"].sum()),
-                "people_in_reception_overnight": float(np.sum((crossers * reception[here])[
-                    (t_crossed < b) & (t_crossed + stay_days[here] * 1440.0 > a)])),
-                **{f"{v}_waiting_overnight": float(sum(n * _shares(scenario, f"{v}_share").get(o, 0.0)
-                                                       for o, n in by_origin.items())) for v in vulnerable},
+                "people_waiting_overnight": float(their_people.sum()),
+                "people_waiting_overnight_on_foot": float(_distinct(s_key[on_foot], s_people[on_foot])[1].sum()),
+                "people_in_reception_overnight": float(np.sum(received[(t_crossed < b) & (leave_at > a)])),
+                **extra,
             })
         for d in sorted(by_date):
             daily.append({"replication": rep, "crossing": c, "date": d, **by_date[d]})
-        e = _episodes(g)
-        longest = e.groupby("key", sort=True).agg(hours=("hours", "max"), people=("people", "first"))
-        hours, weight = longest["hours"].to_numpy(), longest["people"].to_numpy()
-        people_of = g.drop_duplicates("key").set_index("key")["people"]
-        counts = pd.Series(np.concatenate([np.zeros(0, dtype=np.int64), *night_keys])).value_counts()
-        counted = people_of.reindex(counts.index).fillna(0.0).to_numpy()
+        if np.isnan(joined).any():  # not from the engine; the frame route skips missing values as before
+            e = _episodes(s if mask is None else s[mask])
+            longest = e.groupby("key", sort=True).agg(hours=("hours", "max"), people=("people", "first"))
+            hours, weight = longest["hours"].to_numpy(), longest["people"].to_numpy()
+        else:
+            hours, weight = _longest_waits(key, joined, left, people)
+        # nights each party waited through, and its people
+        keys, first, counts = np.unique(np.concatenate([np.zeros(0, dtype=np.int64), *night_keys]),
+                                        return_index=True, return_counts=True)
+        counted = np.concatenate([np.zeros(0), *night_people])[first]
         run.append({
             "replication": rep, "crossing": c, "people_queued": float(weight.sum()),
-            **{f"longest_wait_p{q}_h": weighted_quantile(hours, weight, q / 100) for q in (50, 90, 95)},
+            **dict(zip((f"longest_wait_p{q}_h" for q in (50, 90, 95)), _weighted_quantiles(hours, weight, (0.5, 0.9, 0.95)))),
             "longest_wait_max_h": float(hours[weight > 0].max()) if (weight > 0).any() else math.nan,
-            **{f"people_waiting_{k}_night{'s' if k > 1 else ''}_or_more": float(counted[counts.to_numpy() >= k].sum())
+            **{f"people_waiting_{k}_night{'s' if k > 1 else ''}_or_more": float(counted[counts >= k].sum())
                for k in (1, 2, 3)},
         })
     daily_frame = pd.DataFrame(daily)

@@ -69,33 +69,55 @@ def _channel(parties: pd.DataFrame) -> np.ndarray:
     return np.where(parties["walked"].to_numpy(dtype=bool), "foot", parties["mode"].to_numpy(dtype=object))
 
 
+def _codes(values: np.ndarray, names: list[str]) -> np.ndarray:
+    """Each value's index in ``names``, ``len(names)`` where it is none of them (or missing): one pass over the text."""
+    codes, uniques = pd.factorize(values)
+    index = {n: i for i, n in enumerate(names)}
+    lookup = np.array([index.get(u, len(names)) for u in uniques] + [len(names)], dtype=np.int64)
+    return lookup[codes]  # a missing value's code -1 takes the last entry
+
+
 def _cumulative(scenario: Scenario, p: pd.DataFrame, channel: np.ndarray) -> pd.DataFrame:
     grid = np.arange(0.0, scenario.horizon_min + 1e-9, scenario.grid_min)
+    cells = len(grid) + 1  # the grid times, and never (NaN or after the end)
     people = p["people"].to_numpy(dtype=np.int64)
-    first, final = p["first_crossing"].to_numpy(dtype=object), p["crossing"].to_numpy(dtype=object)
-    crossed = (p["outcome"] == "crossed").to_numpy()
-    # the first grid time at or after each time-stamp: a party counts from there on (never, if NaN or after the end)
-    cell = {c: np.searchsorted(grid, p[c].to_numpy(dtype=float), side="left") for c in ("departed_at", "arrived_at", "crossed_at")}
+    names, channels = [c.name for c in scenario.crossings], list(MODES)
+    first = _codes(p["first_crossing"].to_numpy(dtype=object), names)
+    final = _codes(p["crossing"].to_numpy(dtype=object), names)
+    mode = _codes(np.asarray(channel, dtype=object), channels)  # len(channels): another channel, in ``all`` only
+    crossed = p["outcome"].to_numpy(dtype=object) == "crossed"
+    weights = people.astype(float)
 
-    def counted(column: str, mine: np.ndarray) -> np.ndarray:
-        return np.cumsum(np.bincount(cell[column][mine], weights=people[mine], minlength=len(grid) + 1)[: len(grid)]).astype(np.int64)
+    def counted(column: str, crossing: np.ndarray, mine: np.ndarray | None = None) -> np.ndarray:
+        """People per crossing (all crossings and one more: none), channel (and one more: another) and first grid
+        time at or after each time-stamp, counted from there on (never, if NaN or after the end): whole people,
+        so the sums are exact in any order."""
+        # the first grid time at or after each time-stamp: a party counts from there on (never, if NaN or after the end)
+        cell = np.searchsorted(grid, p[column].to_numpy(dtype=float), side="left")
+        key = (crossing * (len(channels) + 1) + mode) * cells + cell
+        size = (len(names) + 1) * (len(channels) + 1) * cells
+        if mine is None:
+            sums = np.bincount(key, weights=weights, minlength=size)
+        else:
+            sums = np.bincount(key[mine], weights=weights[mine], minlength=size)
+        sums = sums.reshape(len(names) + 1, len(channels) + 1, cells)
+        by_channel = np.concatenate([sums.sum(axis=1, keepdims=True), sums], axis=1)[:, :, : len(grid)]  # "all" first
+        return np.cumsum(by_channel, axis=2).astype(np.int64)
 
-    frames = []
-    for c in scenario.crossings:
-        for ch in ["all"] + [m for m in MODES if c.channel(m) is not None]:
-            mine = np.ones(len(p), dtype=bool) if ch == "all" else channel == ch
-            towards, at = mine & (first == c.name), mine & (final == c.name)
-            frames.append(pd.DataFrame({
-                "crossing": pd.Series([c.name] * len(grid), dtype=object), "channel": pd.Series([ch] * len(grid), dtype=object),
-                "time": grid,
-                "departed": counted("departed_at", towards), "arrived": counted("arrived_at", at),
-                "crossed": counted("crossed_at", at & crossed),
-            }))
-    return pd.concat(frames, ignore_index=True)
+    departed, arrived, crossed_by = counted("departed_at", first), counted("arrived_at", final), counted("crossed_at", final, crossed)
+    blocks = [(i, c.name, ch, 0 if ch == "all" else 1 + channels.index(ch))
+              for i, c in enumerate(scenario.crossings) for ch in ["all"] + [m for m in MODES if c.channel(m) is not None]]
+    return pd.DataFrame({
+        "crossing": pd.Series(np.repeat(np.array([b[1] for b in blocks], dtype=object), len(grid)), dtype=object),
+        "channel": pd.Series(np.repeat(np.array([b[2] for b in blocks], dtype=object), len(grid)), dtype=object),
+        "time": np.tile(grid, len(blocks)),
+        **{name: np.concatenate([table[i, j] for i, _, _, j in blocks])
+           for name, table in (("departed", departed), ("arrived", arrived), ("crossed", crossed_by))},
+    })
 
 
 def _hourly_crossed(scenario: Scenario, p: pd.DataFrame, channel: np.ndarray) -> pd.DataFrame:
-    crossed = (p["outcome"] == "crossed").to_numpy()
+    crossed = p["outcome"].to_numpy(dtype=object) == "crossed"
     frame = _frame(crossing=p["crossing"].to_numpy(dtype=object)[crossed], channel=channel[crossed],
                    hour=hour_start_min(scenario, p["crossed_at"].to_numpy(dtype=float)[crossed]),
                    people=p["people"].to_numpy(dtype=np.int64)[crossed])
@@ -111,12 +133,12 @@ def _flows(p: pd.DataFrame) -> pd.DataFrame:
 
 
 def _service(p: pd.DataFrame, channel: np.ndarray) -> pd.DataFrame:
-    crossed = (p["outcome"] == "crossed").to_numpy()
+    crossed = p["outcome"].to_numpy(dtype=object) == "crossed"
     frame = _frame(crossing=p["crossing"].to_numpy(dtype=object)[crossed], channel=channel[crossed],
                    people=p["people"].to_numpy(dtype=np.int64)[crossed], bus_id=p["bus_id"].to_numpy(dtype=np.int64)[crossed])
     g = frame.groupby(["crossing", "channel"], sort=True)
     out = g.agg(people=("people", "sum"), services=("people", "size")).reset_index()
-    buses = frame[frame["channel"] == "bus"].groupby("crossing")["bus_id"].nunique()  # a bus is one service
+    buses = frame[frame["channel"].to_numpy(dtype=object) == "bus"].groupby("crossing")["bus_id"].nunique()  # a bus is one service
     is_bus = (out["channel"] == "bus").to_numpy()
     out["services"] = np.where(is_bus, out["crossing"].map(buses).fillna(0).to_numpy(), out["services"].to_numpy()).astype(np.int64)
     return out

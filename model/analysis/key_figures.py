@@ -154,9 +154,9 @@ def step_total(series: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray,
     times = np.unique(np.concatenate([t for t, _ in series]))
     total = np.zeros((len(times), *series[0][1].shape[1:]))
     for t, v in series:
-        idx = np.searchsorted(t, times, side="right") - 1
-        started = (idx >= 0).reshape(-1, *([1] * (v.ndim - 1)))
-        total += np.where(started, v[np.clip(idx, 0, None)], 0.0)
+        # from the series' first time on only: before it, it adds 0.0, which leaves a sum begun at +0.0 unchanged
+        start = np.searchsorted(times, t[0], side="left")
+        total[start:] += v[np.searchsorted(t, times[start:], side="right") - 1]
     return times, total
 
 
@@ -273,19 +273,32 @@ def _first_crossing_figures(p: dict[str, np.ndarray], chose: np.ndarray) -> dict
             "people_diverted_away": float(p["people"][chose & p["diverted_away"]].sum())}
 
 
+_OUTCOMES = ("crossed", "gave_up", "waiting_at_end", "travelling_at_end")
+
+
+def _text_masks(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``p`` (arrays of :func:`_party_arrays`) with a mask per outcome and mode (``outcome=crossed``,
+    ``mode=bus``): compared once for all parties, then selected with the rest rather than compared per crossing."""
+    return p | {f"outcome={o}": p["outcome"] == o for o in _OUTCOMES} | {f"mode={m}": p["mode"] == m for m in MODES}
+
+
 def _party_figures(p: dict[str, np.ndarray]) -> dict[str, float]:
-    """Figures of the parties ``p`` (arrays of :func:`_party_arrays`, selected by final crossing)."""
-    people, outcome, mode, walked = p["people"], p["outcome"], p["mode"], p["walked"]
-    crossed = outcome == "crossed"
-    nowhere = (outcome == "waiting_at_end") & p["no_crossing"]  # waiting, but not at a crossing: at a bus stop or home
+    """Figures of the parties ``p`` (arrays of :func:`_party_arrays`, selected by final crossing; with the masks of
+    :func:`_text_masks`, or they are made here)."""
+    if "outcome=crossed" not in p:
+        p = _text_masks(p)
+    people, walked = p["people"], p["walked"]
+    crossed = p["outcome=crossed"]
+    bus = p["mode=bus"]
+    nowhere = p["outcome=waiting_at_end"] & p["no_crossing"]  # waiting, but not at a crossing: at a bus stop or home
     out = {
         "people_arrived": float(people[~np.isnan(p["arrived_at"])].sum()),
-        **{f"people_{o}": float(people[outcome == o].sum()) for o in ("crossed", "gave_up", "waiting_at_end", "travelling_at_end")},
-        "people_waiting_for_bus_at_end": float(people[nowhere & (mode == "bus")].sum()),
-        "people_waiting_at_home_at_end": float(people[nowhere & (mode != "bus")].sum()),
+        **{f"people_{o}": float(people[p[f"outcome={o}"]].sum()) for o in _OUTCOMES},
+        "people_waiting_for_bus_at_end": float(people[nowhere & bus].sum()),
+        "people_waiting_at_home_at_end": float(people[nowhere & ~bus].sum()),
         "parties_crossed": float(crossed.sum()),
-        "vehicles_crossed": float(((mode == "car") & crossed & ~walked).sum()
-                                  + len(np.unique(p["bus_id"][crossed & (mode == "bus")]))),
+        "vehicles_crossed": float((p["mode=car"] & crossed & ~walked).sum()
+                                  + len(np.unique(p["bus_id"][crossed & bus]))),
         "people_diverted": float(people[p["diverted"]].sum()),
         "people_walked": float(people[walked].sum()),
         "people_inspected": float(people[p["inspected"]].sum()),
@@ -304,7 +317,7 @@ def _party_figures(p: dict[str, np.ndarray]) -> dict[str, float]:
     else:
         out.update({f"wait_{s}_h": math.nan for s in ("mean", "p50", "p90", "p95", "max")})
     for m in MODES:
-        w = wait[crossed & (mode == m)]
+        w = wait[crossed & p[f"mode={m}"]]
         out[f"wait_mean_h_{m}"] = float(w.mean()) if len(w) else math.nan
         out[f"wait_p90_h_{m}"] = float(np.quantile(w, 0.9)) if len(w) else math.nan
     out.update(_person_waits(waits, people[crossed], "person_wait", ("mean", "p50", "p90")))
@@ -363,6 +376,15 @@ def crossing_series_by_replication(scenario: Scenario, queues: pd.DataFrame) -> 
     return out
 
 
+def _name_codes(values: np.ndarray, names: list[str]) -> np.ndarray:
+    """Each value's index in ``names`` (-1 where it is none of them, or missing): one pass over the text, so that
+    a crossing's rows are found by comparing numbers."""
+    codes, uniques = pd.factorize(values)
+    index = {n: i for i, n in enumerate(names)}
+    lookup = np.array([index.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
+    return lookup[codes]  # a missing value's code -1 takes the last entry
+
+
 def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataFrame,
                      series: dict[tuple, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Key figures per replication and crossing (plus ``all``); time figures in minutes.
@@ -380,20 +402,26 @@ def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataF
     def by_class(q: dict[str, np.ndarray]) -> dict[str, float]:  # figures per priority and per vehicle class
         return ((_class_figures(scenario, q) if scenario.priority else {})
                 | (_vehicle_figures(scenario, q) if scenario.vehicle_classes else {}))
+    names = [c.name for c in scenario.crossings]
+    # the columns the figures per crossing read (the text ones only where the class figures compare them)
+    per_crossing = None if scenario.priority or scenario.vehicle_classes else {
+        "people", "walked", "arrived_at", "no_crossing", "bus_id", "diverted", "inspected", "wait_h", "surge",
+        *(f"outcome={o}" for o in _OUTCOMES), *(f"mode={m}" for m in MODES)}
     for rep in sorted(set(by_rep) | set(queues["replication"].unique())):  # a replication may have no party at all
-        p = _party_arrays(by_rep.get(rep, parties.iloc[:0]))
+        p = _text_masks(_party_arrays(by_rep.get(rep, parties.iloc[:0])))
         p["surge"] = np.zeros(len(p["people"]), dtype=bool)
         p["diverted_away"] = p["diverted"] & (p["crossing"] != p["first_crossing"])
+        final, first = _name_codes(p["crossing"], names), _name_codes(p["first_crossing"], names)
         series_list, queue_figures = [], []
-        for c in scenario.crossings:
+        for i, c in enumerate(scenario.crossings):
             s = series.get((rep, c.name), empty_series)
-            here = p["crossing"] == c.name
+            here = final == i
             series_list.append(s)
             queue_figures.append(_queue_figures(s, horizon, nights, clearance))
             p["surge"][here] = surge_arrivals(s["time"].to_numpy(), s["people_waiting"].to_numpy(), p["arrived_at"][here],
                                               rules.clearance_people, queue_figures[-1]["surge_cleared_at"], horizon)
-            mine = {k: v[here] for k, v in p.items()}
-            rows.append({"replication": rep, "crossing": c.name, **_first_crossing_figures(p, p["first_crossing"] == c.name),
+            mine = {k: v[here] for k, v in p.items() if per_crossing is None or k in per_crossing}
+            rows.append({"replication": rep, "crossing": c.name, **_first_crossing_figures(p, first == i),
                          **_party_figures(mine), **queue_figures[-1], **by_class(mine)})
         everyone = np.ones(len(p["people"]), dtype=bool)
         all_figures = {**_first_crossing_figures(p, everyone), **_party_figures(p),
@@ -482,7 +510,7 @@ def summarise_grid(grid: pd.DataFrame) -> pd.DataFrame:
 
 def daily_crossings(scenario: Scenario, parties: pd.DataFrame) -> pd.DataFrame:
     """People and parties crossed per local calendar day, crossing and replication."""
-    crossed = parties[parties["outcome"] == "crossed"]
+    crossed = parties[["replication", "crossing", "people", "crossed_at"]][parties["outcome"].to_numpy(dtype=object) == "crossed"]
     start = pd.Timestamp(scenario.start).tz_convert(scenario.timezone)
     day = (start + pd.to_timedelta(crossed["crossed_at"], unit="min")).dt.tz_localize(None).dt.normalize()  # local midnight
     out = (
