@@ -73,3 +73,22 @@ def test_the_large_tables_refuse_a_replication_out_of_order_and_free_what_they_w
             large.add(first)
     results = build_results(scenario, [lean])
     assert results.parties is None and len(results.queues) == len(second.queues)
+
+
+def test_a_replication_with_no_time_in_a_column_is_written_like_the_others(tmp_path):
+    """pandas gives a date-time column a coarser unit when every value is a whole second, or when it has none (no
+    one gave up in that replication): every row group is still written with one schema, nanoseconds."""
+    from model.analysis.tables import with_dates
+    from model.report.large_tables import _arrow, _TableFile
+
+    scenario = load_scenario(ONE_CROSSING)
+    stays = pd.DataFrame({"replication": [0, 1], "party_id": [0, 0], "crossing": ["Gate", "Gate"], "channel": ["car", "car"],
+                          "joined_at": [5.0, 7.0], "left_at": [float("nan"), 9.51], "how": ["waiting", "served"]})
+    file = _TableFile(tmp_path, "stays", csv=False)
+    pieces = [with_dates(scenario, piece, "stays") for _, piece in stays.groupby("replication")]
+    for piece in pieces:
+        file.append(_arrow(piece))
+    file.close()
+    back = pd.read_parquet(tmp_path / "stays.parquet")
+    assert back["left_at"].isna().tolist() == [True, False] and back["left_at"].dt.tz is not None
+    assert pq.ParquetFile(tmp_path / "stays.parquet").metadata.num_row_groups == 2

@@ -43,12 +43,22 @@ def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array([pa.DictionaryArray.from_arrays(chunk, names) for chunk in codes.chunks], type=_TEXT)
 
 
+def _column(name: str, column: pa.ChunkedArray, text: set[str]) -> pa.ChunkedArray:
+    """One column as stored: text dictionary-encoded, date-times in nanoseconds (pandas gives a column with no
+    date-time at all, such as no one giving up in a replication, a coarser unit), so every replication's row
+    group has one schema."""
+    if name in text:
+        return _text(column)
+    if pa.types.is_timestamp(column.type) and column.type.unit != "ns":
+        return column.cast(pa.timestamp("ns", tz=column.type.tz))
+    return column
+
+
 def _arrow(frame: pd.DataFrame) -> pa.Table:
     """A dated table as Arrow, text dictionary-encoded (categorical when pandas reads it back)."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
     text = {c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)}
-    columns = [_text(col) if name in text else col for name, col in zip(table.column_names, table.columns)]
-    return pa.table(columns, names=table.column_names)
+    return pa.table([_column(name, col, text) for name, col in zip(table.column_names, table.columns)], names=table.column_names)
 
 
 def stored_tables(scenario: Scenario, result: ReplicationResult) -> dict[str, pa.Table]:
