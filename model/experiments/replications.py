@@ -397,17 +397,16 @@ def run_replications(
     on_done: Callable[[ReplicationResult], None] | None = None,
     executor: str = "process",
     scheduler: Any = None,
-    in_order: Callable[[ReplicationResult], ReplicationResult] | None = None,
 ) -> list[ReplicationResult]:
     """Run the given replication numbers; returns their records sorted by replication.
 
     ``executor`` is ``"process"`` (``workers`` local processes; 1 runs here) or
     ``"dask"`` (the cluster at ``scheduler``, an address or a cluster object).
-    ``on_done`` is called with each replication's records as it finishes, ``in_order`` as :func:`run_on` says.
+    ``on_done`` is called with each replication's records as it finishes.
     """
     reps = list(replications)
     with open_executor(executor, min(workers, len(reps)), scheduler) as runner:
-        return run_on(runner, scenario, reps, on_done, in_order)
+        return run_on(runner, scenario, reps, on_done)
 
 
 def simulate(

@@ -36,7 +36,7 @@ _PARQUET = {"compression": "zstd", "coerce_timestamps": "ms", "allow_truncated_t
 
 
 def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A text column dictionary-encoded, its dictionary sorted (the categories pandas reads back are sorted)."""
+    """A text column dictionary-encoded, its dictionary (the replication's distinct names) sorted."""
     column = column.cast(pa.string())
     names = pc.unique(column).drop_null().sort()
     codes = pc.index_in(column, value_set=names).cast(pa.int32())
@@ -141,9 +141,11 @@ class LargeTables:
         if self.next is not None and result.replication < self.next:
             raise ValueError(f"replication {result.replication} came after {self.next - 1}: large tables are written in order")
         self.next = result.replication + 1
-        stored = result.stored or (stored_tables(self.scenario, result) if self.files else {})
+        # dated here unless the worker already stored them (never with --tables csv: see prepare)
+        dated = {} if result.stored else {name: with_dates(self.scenario, getattr(result, name), name) for name in self.files}
+        stored = result.stored or {name: _arrow(frame) for name, frame in dated.items()}
         for name, file in self.files.items():
-            file.append(stored[name], with_dates(self.scenario, getattr(result, name), name) if file.paths["csv"] else None)
+            file.append(stored[name], dated.get(name))
         return without_large_tables(result, self.keep)
 
     def close(self) -> None:
