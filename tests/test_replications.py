@@ -25,7 +25,7 @@ from model.analysis.key_figures import KPI_UNITS, summarise_kpis
 from model.cli import main
 from model.engine.arrivals import sample_departures
 from model.experiments.precision import FIRST_CHECK, precision_table, replicate_to_precision
-from model.experiments.replications import ExecutorError, open_executor, run_replications, simulate
+from model.experiments.replications import ExecutorError, open_executor, run_on, run_replications, simulate
 from model.report.run_folder import scenario_toml, write_results
 from model.scenario import load_scenario, merge_scenarios, scenario_from_dict
 
@@ -84,6 +84,24 @@ def test_tables_are_byte_identical_for_one_and_two_workers(tmp_path):
     assert set(one) >= {"parties.parquet", "queues.parquet", "stays.parquet", "kpis.csv", "kpis_by_replication.csv",
                         "queues_summary.csv", "daily.csv", "charts/waits.csv", "charts/cumulative.csv"}
     assert one == two
+
+
+def test_a_process_pool_keeps_what_existed_before_it_out_of_garbage_collection_while_it_lives():
+    """The workers are forked from this process: objects frozen before the fork are never touched by a collection
+    (their pages stay shared, and collecting is cheaper); once the pool is closed they are collected as before."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    scenario = load_scenario(ONE_CROSSING, ["replications=2"])
+    with open_executor("process", 2) as runner:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        assert [r.replication for r in run_on(runner, scenario, range(2))] == [0, 1]
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(KeyboardInterrupt), open_executor("process", 2):
+        assert gc.get_freeze_count() > 0
+        raise KeyboardInterrupt
+    assert gc.get_freeze_count() == 0
 
 
 def test_every_per_replication_table_carries_the_replication_and_kpis_has_intervals():

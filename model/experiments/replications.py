@@ -17,6 +17,7 @@ parent everywhere).
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import pkgutil
@@ -356,13 +357,19 @@ def open_executor(executor: str = "process", workers: int = 1, scheduler: Any = 
     elif workers <= 1:
         yield _Serial()
     else:
-        pool = _process_pool(workers)
+        # what exists now (the imported modules above all) is left out of garbage collection while the pool lives:
+        # the forked workers then never write to those inherited pages, so they stay shared, and collecting costs less
+        gc.freeze()
         try:
-            yield _Processes(pool, workers)
-        except BaseException:  # interrupted (Ctrl-C, SIGTERM) or failed: no replication left is wanted
-            _stop_pool(pool)
-            raise
-        pool.shutdown(wait=True, cancel_futures=True)
+            pool = _process_pool(workers)
+            try:
+                yield _Processes(pool, workers)
+            except BaseException:  # interrupted (Ctrl-C, SIGTERM) or failed: no replication left is wanted
+                _stop_pool(pool)
+                raise
+            pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            gc.unfreeze()
 
 
 def run_on(runner, scenario: Scenario, replications: Iterable[int], on_done=None,
