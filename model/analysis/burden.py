@@ -38,6 +38,7 @@ import pandas as pd
 
 from ..scenario import Scenario
 from ..scenario.needs import VULNERABILITY
+from .group_sums import group_ids, group_moments
 from .key_figures import _name_codes, value_at
 from .student_t import t_quantile
 
@@ -357,17 +358,22 @@ def replication_burden(scenario: Scenario, parties: pd.DataFrame, stays: pd.Data
 def summarise_columns(frame: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFrame:
     """Mean and 95% t-interval across replications of each of ``columns``, per ``by``: columns COL,
     COL_ci95_low, COL_ci95_high (one replication: no interval), as :func:`model.analysis.key_figures.mean_ci`
-    gives them (missing values left out), for all groups at once."""
-    g = frame.groupby(by, sort=False)[columns]
-    mean, sd, n = g.mean(), g.std(ddof=1), g.count()
-    t = n.map(lambda k: t_quantile(0.975, k - 1) if k > 1 else math.nan)
+    gives them (missing values left out), for all groups at once, groups in the order they first appear.
+
+    The numbers are those of pandas' ``groupby(by, sort=False)`` ``mean``, ``std`` and ``count`` (a compensated
+    sum and Welford's updates, row by row), computed with numpy a position in the groups at a time."""
+    ids, keys = group_ids(frame, by)
+    values = frame[columns].to_numpy(dtype=float)
+    mean, sd, n = group_moments(ids, len(next(iter(keys.values()))), values)
+    lookup = {k: t_quantile(0.975, k - 1) if k > 1 else math.nan for k in np.unique(n).tolist()}
+    t = np.array([lookup[k] for k in n.ravel().tolist()], dtype=float).reshape(n.shape)
     half = t * sd / np.sqrt(n)
-    parts = {}
-    for col in columns:
-        parts[col] = mean[col]
-        parts[f"{col}_ci95_low"] = mean[col] - half[col]
-        parts[f"{col}_ci95_high"] = mean[col] + half[col]
-    return pd.DataFrame(parts).reset_index()
+    parts = dict(keys)
+    for j, col in enumerate(columns):
+        parts[col] = mean[:, j]
+        parts[f"{col}_ci95_low"] = mean[:, j] - half[:, j]
+        parts[f"{col}_ci95_high"] = mean[:, j] + half[:, j]
+    return pd.DataFrame(parts)
 
 
 def _whole_run(daily: pd.DataFrame, run: pd.DataFrame) -> pd.DataFrame:

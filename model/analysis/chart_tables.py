@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..scenario import MODES, Scenario
+from .group_sums import added_up
 
 __all__ = ["chart_tables", "combine_chart_tables", "CHART_TABLES", "CHART_TIMES", "WAIT_BIN_EDGES_H",
            "histogram_quantiles", "grouped_quantiles", "wait_of_bin", "hour_start_min"]
@@ -178,9 +179,7 @@ def combine_chart_tables(pieces: list[dict[str, pd.DataFrame]], optional: dict[s
         if not frames:
             out[name] = pieces[0][name].iloc[0:0] if pieces else pd.DataFrame(columns=keys)
             continue
-        joined = pd.concat(frames, ignore_index=True)
-        values = [c for c in joined.columns if c not in keys]
-        out[name] = joined.groupby(keys, sort=True, dropna=False)[values].sum().reset_index()
+        out[name] = added_up(frames, keys)
     return out
 
 

@@ -386,27 +386,46 @@ def mean_ci(x: np.ndarray) -> tuple[float, float, float]:
 
 def summarise_kpis(per_rep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Mean, sd, t-based confidence interval and 10th/90th percentiles of each figure across replications."""
-    rows = []
     # figures only some scenarios have: per priority class, per control in series (model.analysis.controls)
     per_class = {c: unit for c in per_rep.columns for prefix, unit in CLASS_KPI_UNITS.items()
                  if c.startswith(prefix) and c not in KPI_UNITS}
     per_class |= {c: unit for c in per_rep.columns for prefix, unit in CONTROL_KPI_UNITS.items() if c.startswith(prefix)}
-    for crossing, g in per_rep.groupby("crossing", sort=False):
-        for kpi, unit in (KPI_UNITS | per_class).items():
-            x = g[kpi].to_numpy(dtype=float)
-            x = x[~np.isnan(x)]
-            n = len(x)
-            mean = float(x.mean()) if n else math.nan
-            sd = float(x.std(ddof=1)) if n > 1 else math.nan
-            half = t_half_width(x, confidence)
-            rows.append({
-                "crossing": crossing, "kpi": kpi, "unit": unit, "n": n, "mean": mean, "sd": sd,
-                "ci95_low": mean - half, "ci95_high": mean + half,
-                "p10": float(np.quantile(x, 0.1)) if n else math.nan,
-                "p90": float(np.quantile(x, 0.9)) if n else math.nan,
-                "replications": int(len(g)),
-            })
-    return pd.DataFrame(rows)
+    kpis = list(KPI_UNITS | per_class)
+    units = list((KPI_UNITS | per_class).values())
+    crossings = per_rep["crossing"].to_numpy(dtype=object)
+    everything = per_rep[kpis].to_numpy(dtype=float)
+    columns = {c: [] for c in ("crossing", "kpi", "unit", "n", "mean", "sd", "ci95_low", "ci95_high", "p10", "p90",
+                               "replications")}
+    for crossing in pd.unique(crossings):  # in order of first appearance, as groupby(sort=False)
+        if crossing is None or crossing != crossing:  # groupby leaves out a missing crossing
+            continue
+        x_all = everything[crossings == crossing].T.copy()  # a row per figure: each reduced as on its own
+        whole = ~np.isnan(x_all).any(axis=1)
+        stats = _column_stats(x_all[whole], confidence) if whole.any() else None
+        k = 0
+        for j, kpi in enumerate(kpis):
+            if whole[j]:
+                row = [v[k] for v in stats]
+                k += 1
+            else:  # missing values left out: this figure on its own
+                row = [v[0] for v in _column_stats(x_all[j][~np.isnan(x_all[j])][None, :], confidence)]
+            for name, value in zip(("crossing", "kpi", "unit", "replications"), (crossing, kpi, units[j], x_all.shape[1])):
+                columns[name].append(value)
+            for name, value in zip(("n", "mean", "sd", "ci95_low", "ci95_high", "p10", "p90"), row):
+                columns[name].append(value)
+    return pd.DataFrame(columns) if columns["kpi"] else pd.DataFrame()
+
+
+def _column_stats(x: np.ndarray, confidence: float) -> list:
+    """n, mean, sd, interval and 10th/90th percentiles of each row of ``x`` (no missing values), as numpy gives them
+    for each row on its own."""
+    n = x.shape[1]
+    nan = np.full(len(x), math.nan)
+    mean = x.mean(axis=1) if n else nan
+    sd = x.std(ddof=1, axis=1) if n > 1 else nan
+    half = t_quantile(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n) if n > 1 else nan
+    p10, p90 = (np.quantile(x, q, axis=1) if n else nan for q in (0.1, 0.9))
+    return [np.full(len(x), n), mean, sd, mean - half, mean + half, p10, p90]
 
 
 def queues_on_grid(scenario: Scenario, queues: pd.DataFrame, grid_min: float | None = None,
