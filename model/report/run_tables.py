@@ -146,9 +146,41 @@ class RunTables:
 # --- reading ----------------------------------------------------------------------------------
 
 
+#: The type pandas gives a column read as ``str``.
+_TEXT = pd.Series([""], dtype=str).dtype
+
+
 def _local_times(text: pd.Series, zone: str) -> pd.Series:
-    """ISO 8601 strings with offsets as local, offset-free timestamps (NaT where empty)."""
+    """ISO 8601 strings with offsets as local, offset-free timestamps (NaT where empty).
+
+    A column of text with no empty field is parsed a distinct time at a time (a time repeats for every crossing
+    and channel); anything else, or a field that does not parse (for pandas' own message), all at once.
+    """
+    if text.dtype == _TEXT and len(text):
+        codes, distinct = pd.factorize(text)
+        if (codes >= 0).all():
+            try:
+                local = pd.to_datetime(distinct, format="ISO8601", utc=True).tz_convert(zone).tz_localize(None)
+            except Exception:  # noqa: BLE001 - parsed all at once below, for pandas' own error
+                pass
+            else:
+                return pd.Series(local.take(codes), index=text.index, name=text.name)
     return pd.to_datetime(text, format="ISO8601", utc=True).dt.tz_convert(zone).dt.tz_localize(None)
+
+
+def _read_csv(path: Path, **options) -> pd.DataFrame:
+    """``pd.read_csv(path, **options)``; columns typed ``str`` left to pandas' own guess when that gives text anyway
+    (several times faster), read again as asked when it does not."""
+    types = options.get("dtype")
+    text = [c for c, t in types.items() if t is str] if isinstance(types, dict) else []
+    if text:
+        try:
+            frame = pd.read_csv(path, **{**options, "dtype": {c: t for c, t in types.items() if t is not str}})
+        except Exception:  # noqa: BLE001 - read again as asked below, for pandas' own error
+            frame = None
+        if frame is not None and frame.columns.is_unique and all(c in frame.columns and frame[c].dtype == _TEXT for c in text):
+            return frame
+    return pd.read_csv(path, **options)
 
 
 def _read_table(path: Path, columns: list[str], times: tuple[str, ...], zone: str, rows: bool = True, **options) -> pd.DataFrame:
@@ -157,7 +189,7 @@ def _read_table(path: Path, columns: list[str], times: tuple[str, ...], zone: st
     ``rows``: the table always has rows in a run, so one with only a header was cut.
     """
     try:
-        frame = pd.read_csv(path, **options)
+        frame = _read_csv(path, **options)
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise ValueError(f"no column {', '.join(missing)}")
