@@ -34,6 +34,7 @@ from model.analysis.burden import (
 from model.analysis.needs import PEAK_DAY, needs_by_replication
 from model.experiments import run_replications
 from model.experiments.one_more_booth import booth_added, bottleneck, one_more_booth
+from model.experiments.replications import open_executor
 from model.scenario import merge_scenarios
 
 SERVICE = {"per_vehicle_min": 5.0, "dist": "fixed"}
@@ -286,6 +287,8 @@ def test_one_more_booth_goes_to_the_bottleneck_and_shortens_the_queue():
     assert t.loc["person_days_waiting", "with_booth"] == pytest.approx(2 / 24)
     assert t.loc["person_days_waiting", "difference"] == pytest.approx(-5 / 24)
     assert t.loc["person_days_waiting", "difference_ci95_low"] == pytest.approx(-5 / 24)  # the same in both replications
+    with open_executor("process", 2) as runner:  # on the run's own pool: the same comparison
+        pd.testing.assert_frame_equal(one_more_booth(s, base, runner=runner).table, effect.table)
 
 
 def _scenario_file(tmp_path, needs: dict):

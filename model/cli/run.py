@@ -173,13 +173,14 @@ def brief_wanted(scenario: Scenario, args) -> bool:
     return seconds <= BRIEF_AUTO_S
 
 
-def booth_effect(results: Results, args):
-    """The paired run with one more booth at the bottleneck, for the brief (None if the run has no burden tables)."""
+def booth_effect(results: Results, args, runner=None):
+    """The paired run with one more booth at the bottleneck, for the brief (None if the run has no burden tables), on
+    ``runner`` (the run's own executor) if given."""
     if results.burden is None:
         return None
     bar = progress(results.replications, args.quiet, f"{results.scenario.name} (+1 booth, for the brief)")
     effect = one_more_booth(results.scenario, results, args.workers or default_workers(), executor=args.executor,
-                            scheduler=args.scheduler, on_done=(lambda _: bar.update()) if bar else None)
+                            scheduler=args.scheduler, on_done=(lambda _: bar.update()) if bar else None, runner=runner)
     if bar:
         bar.close()
     return effect
@@ -215,7 +216,7 @@ def cmd_run(args) -> int:
                 with timing("replications and tables"):
                     results, check = run_from_args(scenario, args, runner, timing, large)
             with timing("paired run for the brief"):
-                effect = booth_effect(results, args) if brief else None
+                effect = booth_effect(results, args, runner) if brief else None
             def sections(build, jobs):  # the report's sections, built on the workers
                 with timing("report sections"):
                     return runner.map(build, jobs)

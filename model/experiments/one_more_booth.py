@@ -18,12 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..analysis import Results, build_results
+from ..analysis import ReplicationResult, Results, build_results
 from ..analysis.burden import ALL, WHOLE_RUN
 from ..analysis.key_figures import mean_ci
 from ..analysis.needs import PEAK_DAY
+from ..analysis.tables import without_large_tables
 from ..scenario import MODES, Scenario
-from .replications import run_replications
+from .replications import open_executor, run_on
 from .studies import variant
 
 __all__ = ["BoothEffect", "bottleneck", "booth_added", "one_more_booth", "paired_effects"]
@@ -98,12 +99,25 @@ def paired_effects(base: Results, other: Results, bottleneck_crossing: str) -> p
 
 
 def one_more_booth(scenario: Scenario, base: Results, workers: int = 1, executor: str = "process", scheduler=None,
-                   on_done=None) -> BoothEffect:
-    """Run the scenario with one more booth at the bottleneck, on the baseline's replications, and compare."""
+                   on_done=None, runner=None) -> BoothEffect:
+    """Run the scenario with one more booth at the bottleneck, on the baseline's replications, and compare.
+
+    ``runner``: an executor already open (:func:`~model.experiments.replications.open_executor`, the run's own);
+    otherwise one is opened for ``workers`` on ``executor``. Only the replications' small tables come back.
+    """
     crossing, channel = bottleneck(base)
     more = booth_added(scenario, crossing, channel)
     reps = sorted(base.kpis_by_replication["replication"].unique())
-    other = build_results(more, run_replications(more, reps, workers, on_done=on_done, executor=executor,
-                                                 scheduler=scheduler))
-    table = paired_effects(base, other, crossing)
+    if runner is None:
+        with open_executor(executor, min(workers, len(reps)), scheduler) as own:
+            records = run_on(own, more, reps, on_done, prepare=small_tables_only)
+    else:
+        records = run_on(runner, more, reps, on_done, prepare=small_tables_only)
+    table = paired_effects(base, build_results(more, records), crossing)
     return BoothEffect(crossing, channel, scenario.crossing(crossing).channel(channel).booths, table)
+
+
+def small_tables_only(_scenario: Scenario, result: ReplicationResult) -> ReplicationResult:
+    """A replication without its per-party tables (the comparison reads the key figures and needs only), dropped
+    where it ran so they are never sent back."""
+    return without_large_tables(result)
