@@ -14,7 +14,10 @@ Prints figures only, no pass/fail:
 2. Scale (issue 13): the engine alone on the default scenario scaled to
    100k, 300k and 1M people (booths scaled alike, lanes by the square root),
    each in a fresh interpreter (best of 2): CPU time per party and per person, against the
-   loop's per customer, and peak RSS; then the 1M-person surge, one
+   loop's per customer, and peak RSS; beside them the plain loop grown the
+   same way (10x arrivals and booths, customers on the road first so that as
+   many are under way at once as parties in the scaled scenario), to show how
+   much of the growth SimPy itself has; then the 1M-person surge, one
    replication end to end through the command line (tables and report):
    wall time, CPU time per person and peak RSS.
 3. End to end (issue 13): 20 replications of the default scenario through
@@ -79,14 +82,18 @@ def best_of(repeats: int, fn, clock=time.perf_counter) -> tuple[float, object]:
     return best, result
 
 
-def plain_mmc(arrivals_per_min: float, service_min: float, servers: int, horizon_min: float, seed: int) -> int:
-    """A minimal SimPy M/M/c: returns how many customers arrived before ``horizon_min``."""
+def plain_mmc(arrivals_per_min: float, service_min: float, servers: int, horizon_min: float, seed: int,
+              road_min: float = 0.0) -> int:
+    """A minimal SimPy M/M/c: returns how many customers arrived before ``horizon_min``. With ``road_min``, each
+    customer first drives for a lognormal time (median ``road_min``, cv 0.35) before queuing."""
     rng = random.Random(seed)
     env = simpy.Environment()
     booths = simpy.Resource(env, capacity=servers)
     arrived = 0
 
     def customer():
+        if road_min:
+            yield env.timeout(rng.lognormvariate(0.0, 0.35) * road_min)
         with booths.request() as request:
             yield request
             yield env.timeout(rng.expovariate(1.0 / service_min))
@@ -282,6 +289,23 @@ _ENGINE_CHILD = ("import json, resource, sys, time; sys.path.insert(0, sys.argv[
                  "print(json.dumps([len(rec.parties['party_id']), cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))")
 
 
+#: The plain loop's drive to the queue in the scaling comparison (minutes, median).
+LOOP_ROAD_MIN = 500.0
+#: Run in a fresh interpreter: the plain loop, arrivals and booths of the M/M/3 scenario times argv[2], with a drive first
+#: and a horizon giving ~38,000 customers times argv[2]; prints CPU seconds per customer.
+_LOOP_CHILD = ("import sys, time; sys.path.insert(0, sys.argv[1] + '/scripts'); from bench import LOOP_ROAD_MIN, MMC, "
+               "load_scenario, mmc_parameters, plain_mmc; lam, service, servers, _ = mmc_parameters(load_scenario(MMC)); "
+               "k = int(sys.argv[2]); t0 = time.process_time(); "
+               "n = plain_mmc(lam * k, service, servers * k, 38_000 / lam, 1, LOOP_ROAD_MIN); print((time.process_time() - t0) / n)")
+
+
+def _loop_alone(scale: int) -> float:
+    """CPU seconds per customer of the plain loop with a drive first, ``scale`` times the M/M/3's arrivals and booths, in
+    a fresh interpreter."""
+    done = subprocess.run([sys.executable, "-c", _LOOP_CHILD, str(ROOT), str(scale)], capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def _engine_alone(people: float) -> tuple[int, float, float]:
     """The engine on the default scenario scaled to ``people`` in a fresh interpreter (nothing else in its
     memory): parties, CPU seconds, peak RSS MB."""
@@ -304,6 +328,10 @@ def engine_scaling(loop_s: float, people: tuple[float, ...] = (1e5, 3e5, 1e6), r
         print(f"{n:>10,.0f}{parties:>10,}{cpu:>8.1f}{per:>10.1f}{person:>10.1f}{person / (loop_s * 1e6):>8.2f}{rss:>13,.0f}"
               f"   {per / base:.2f}x the smallest per party")
     print(f"  (x loop: CPU per person against the plain SimPy loop's per customer, {loop_s * 1e6:.1f} us)")
+    small, large = (min(_loop_alone(k) for _ in range(repeats)) for k in (1, 10))
+    print(f"  the plain SimPy loop grown the same way (M/M/3 -> 10x the arrivals and booths; each customer first drives "
+          f"~{LOOP_ROAD_MIN / 60:.1f} h, so ~400 then ~4,000 are on the road at once, as parties in the scaled default "
+          f"scenario): {small * 1e6:.1f} -> {large * 1e6:.1f} us per customer, {large / small:.2f}x")
 
 
 def cli_million(loop_s: float, people: float = 1e6) -> None:
