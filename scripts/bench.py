@@ -223,7 +223,10 @@ def end_to_end(replications: int, profile: bool) -> None:
     print(f"    serial tail after the replications (joining the tables, writing them, the report's own part, exit): "
           f"{tail:.2f} s, {100 * tail / walls[2]:.0f}%; with the report's sections counted too: "
           f"{100 * (tail + sections) / walls[2]:.0f}%; with the start-up counted too: {100 * (tail + head) / walls[2]:.0f}%")
-    print(f"  ceiling on this machine: two independent processes give {machine_ceiling():.2f}x the throughput of one")
+    ceiling = machine_ceiling()
+    print(f"  ceiling on this machine: two independent processes give {ceiling:.2f}x the throughput of one; with the "
+          f"start-up alone serial and all else at that, 2 workers could be at most "
+          f"{walls[1] / (head + (walls[1] - head) / ceiling):.2f}x faster than 1")
 
     s = load_scenario(DEFAULT)
     clock = time.process_time
