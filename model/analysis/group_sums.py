@@ -16,7 +16,8 @@ import pandas as pd
 __all__ = ["added_up", "group_ids", "group_moments"]
 
 
-_KINDS = {np.dtype(np.int64): "int", np.dtype(np.float64): "float"}
+#: The column types added up with numpy (others go to pandas).
+_NUMBERS = frozenset({np.dtype(np.int64), np.dtype(np.float64)})
 
 
 def added_up(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
@@ -26,8 +27,8 @@ def added_up(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
     first = frames[0]
     names, dtypes = list(first.columns), first.dtypes
     values = [c for c in names if c not in keys]
-    plain = (all(c in names for c in keys) and all(dtypes[c] in _KINDS for c in values)
-             and all(dtypes[c] in _KINDS or dtypes[c] == np.dtype(object) or isinstance(dtypes[c], pd.StringDtype) for c in keys)
+    plain = (all(c in names for c in keys) and all(dtypes[c] in _NUMBERS for c in values)
+             and all(dtypes[c] in _NUMBERS or dtypes[c] == np.dtype(object) or isinstance(dtypes[c], pd.StringDtype) for c in keys)
              and all(list(f.columns) == names and f.dtypes.equals(dtypes) for f in frames[1:]))
     if not plain:
         return _added_up_by_pandas(frames, keys)
@@ -55,25 +56,40 @@ def _added_up_by_pandas(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataF
     return joined.groupby(keys, sort=True, dropna=False)[[c for c in joined.columns if c not in keys]].sum().reset_index()
 
 
-def _grouped(columns: dict[str, pd.Series]):
-    """(rows, starts, key columns): the rows sorted by key, stably; where each key's rows start among them; and each
-    key's values as groupby's result has them. None where a key is missing (or text is not all strings)."""
+def _key_codes(columns: dict[str, pd.Series], sort: bool) -> tuple[np.ndarray, dict] | None:
+    """One integer per row for its combination of the key ``columns`` (ordered as the keys sort, if ``sort``, else
+    as they first appear), and each column's (codes, distinct values); None where a key is missing or there are
+    too many combinations for one integer."""
     size = len(next(iter(columns.values())))
     combined, keys, span = np.zeros(size, dtype=np.int64), {}, 1
     for c, column in columns.items():
-        codes, uniques = pd.factorize(column.array if isinstance(column.dtype, pd.StringDtype) else column.to_numpy(), sort=True)
-        if len(codes) and codes.min() < 0 or span * max(len(uniques), 1) >= 2 ** 62:
-            return None
-        if column.dtype == object and not all(isinstance(u, str) for u in uniques):
+        codes, uniques = pd.factorize(column.array if isinstance(column.dtype, pd.StringDtype) else column.to_numpy(), sort=sort)
+        span *= max(len(uniques), 1)
+        if len(codes) and codes.min() < 0 or span >= 2 ** 62:
             return None
         combined = combined * max(len(uniques), 1) + codes
-        span *= max(len(uniques), 1)
         keys[c] = (codes, uniques)
+    return combined, keys
+
+
+def _key_values(keys: dict, rows: np.ndarray) -> dict[str, pd.Index]:
+    """Each key column's values at ``rows`` (one per group), as groupby's result has them."""
+    return {c: pd.Index(uniques).take(codes[rows]) for c, (codes, uniques) in keys.items()}
+
+
+def _grouped(columns: dict[str, pd.Series]):
+    """(rows, starts, key columns): the rows sorted by key, stably; where each key's rows start among them; and each
+    key's values as groupby's result has them. None where a key is missing (or text is not all strings)."""
+    coded = _key_codes(columns, sort=True)
+    if coded is None:
+        return None
+    combined, keys = coded
+    if any(columns[c].dtype == object and not all(isinstance(u, str) for u in uniques) for c, (_, uniques) in keys.items()):
+        return None
     rows = np.argsort(combined, kind="stable")
     ordered = combined[rows]
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) if size else np.zeros(0, dtype=np.int64)
-    first = rows[starts]
-    return rows, starts, {c: pd.Index(uniques).take(codes[first]) for c, (codes, uniques) in keys.items()}
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) if len(rows) else np.zeros(0, dtype=np.int64)
+    return rows, starts, _key_values(keys, rows[starts])
 
 
 def _sums_across(columns: list[np.ndarray]) -> np.ndarray:
@@ -113,18 +129,14 @@ def _sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def group_ids(frame: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, dict]:
     """Each row's group of ``by`` (numbered in order of first appearance) and each group's ``by`` values, as
     ``groupby(by, sort=False)`` and ``reset_index`` give them."""
-    combined, levels = np.zeros(len(frame), dtype=np.int64), []
-    for c in by:
-        column = frame[c]
-        codes, uniques = pd.factorize(column.array if isinstance(column.dtype, pd.StringDtype) else column.to_numpy())
-        if len(codes) and codes.min() < 0:
-            raise ValueError(f"missing {c}")
-        combined = combined * max(len(uniques), 1) + codes
-        levels.append((c, codes, uniques))
+    coded = _key_codes({c: frame[c] for c in by}, sort=False)
+    if coded is None:
+        raise ValueError(f"a missing value in {', '.join(by)}, or too many groups")
+    combined, keys = coded
     ids, _ = pd.factorize(combined)
     first = np.zeros(ids.max() + 1 if len(ids) else 0, dtype=np.int64)
     first[ids[::-1]] = np.arange(len(ids))[::-1]  # each group's first row
-    return ids, {c: pd.Index(uniques).take(codes[first]) for c, codes, uniques in levels}
+    return ids, _key_values(keys, first)
 
 
 def group_moments(ids: np.ndarray, groups: int, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -369,7 +369,13 @@ def replication_kpis(scenario: Scenario, parties: pd.DataFrame, queues: pd.DataF
 def t_half_width(x: np.ndarray, confidence: float = 0.95) -> float:
     """Half-width of the t-interval for the mean of ``x`` (NaN for fewer than 2 values)."""
     n = len(x)
-    return float(t_quantile(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    return float(_half_width(x.std(ddof=1), n, confidence)) if n > 1 else math.nan
+
+
+def _half_width(sd, n: int, confidence: float):
+    """Half-width of the t-interval for a mean of ``n`` (at least 2) values with standard deviation ``sd`` (a number
+    or an array of them)."""
+    return t_quantile(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)
 
 
 def mean_ci(x: np.ndarray) -> tuple[float, float, float]:
@@ -394,26 +400,19 @@ def summarise_kpis(per_rep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFr
     units = list((KPI_UNITS | per_class).values())
     crossings = per_rep["crossing"].to_numpy(dtype=object)
     everything = per_rep[kpis].to_numpy(dtype=float)
-    columns = {c: [] for c in ("crossing", "kpi", "unit", "n", "mean", "sd", "ci95_low", "ci95_high", "p10", "p90",
-                               "replications")}
+    rows = []
     for crossing in pd.unique(crossings):  # in order of first appearance, as groupby(sort=False)
         if crossing is None or crossing != crossing:  # groupby leaves out a missing crossing
             continue
         x_all = everything[crossings == crossing].T.copy()  # a row per figure: each reduced as on its own
         whole = ~np.isnan(x_all).any(axis=1)
-        stats = _column_stats(x_all[whole], confidence) if whole.any() else None
-        k = 0
+        complete = zip(*_column_stats(x_all[whole], confidence))  # the figures with no missing value, in order
         for j, kpi in enumerate(kpis):
-            if whole[j]:
-                row = [v[k] for v in stats]
-                k += 1
-            else:  # missing values left out: this figure on its own
-                row = [v[0] for v in _column_stats(x_all[j][~np.isnan(x_all[j])][None, :], confidence)]
-            for name, value in zip(("crossing", "kpi", "unit", "replications"), (crossing, kpi, units[j], x_all.shape[1])):
-                columns[name].append(value)
-            for name, value in zip(("n", "mean", "sd", "ci95_low", "ci95_high", "p10", "p90"), row):
-                columns[name].append(value)
-    return pd.DataFrame(columns) if columns["kpi"] else pd.DataFrame()
+            x = x_all[j]  # with missing values, left out: this figure on its own
+            stats = next(complete) if whole[j] else next(zip(*_column_stats(x[~np.isnan(x)][None, :], confidence)))
+            rows.append((crossing, kpi, units[j], *stats, x_all.shape[1]))
+    names = ("crossing", "kpi", "unit", "n", "mean", "sd", "ci95_low", "ci95_high", "p10", "p90", "replications")
+    return pd.DataFrame({name: list(column) for name, column in zip(names, zip(*rows))}) if rows else pd.DataFrame()
 
 
 def _column_stats(x: np.ndarray, confidence: float) -> list:
@@ -423,7 +422,7 @@ def _column_stats(x: np.ndarray, confidence: float) -> list:
     nan = np.full(len(x), math.nan)
     mean = x.mean(axis=1) if n else nan
     sd = x.std(ddof=1, axis=1) if n > 1 else nan
-    half = t_quantile(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n) if n > 1 else nan
+    half = _half_width(sd, n, confidence) if n > 1 else nan
     p10, p90 = (np.quantile(x, q, axis=1) if n else nan for q in (0.1, 0.9))
     return [np.full(len(x), n), mean, sd, mean - half, mean + half, p10, p90]
 

@@ -13,6 +13,7 @@ so each difference is measured replication by replication, with a paired
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,11 +109,8 @@ def one_more_booth(scenario: Scenario, base: Results, workers: int = 1, executor
     crossing, channel = bottleneck(base)
     more = booth_added(scenario, crossing, channel)
     reps = sorted(base.kpis_by_replication["replication"].unique())
-    if runner is None:
-        with open_executor(executor, min(workers, len(reps)), scheduler) as own:
-            records = run_on(own, more, reps, on_done, prepare=small_tables_only)
-    else:
-        records = run_on(runner, more, reps, on_done, prepare=small_tables_only)
+    with nullcontext(runner) if runner is not None else open_executor(executor, min(workers, len(reps)), scheduler) as on:
+        records = run_on(on, more, reps, on_done, prepare=small_tables_only)
     table = paired_effects(base, build_results(more, records), crossing)
     return BoothEffect(crossing, channel, scenario.crossing(crossing).channel(channel).booths, table)
 
