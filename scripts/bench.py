@@ -263,12 +263,16 @@ def end_to_end(replications: int, profile: bool) -> None:
 
 def scaled_scenario(people: float) -> dict:
     """The default scenario as a raw dict with every origin's people scaled to ``people`` in all, and booths,
-    inspectors and holding areas scaled alike; approach lanes grow with the square root of the factor, so the
-    queues stay in tens of km rather than hundreds."""
+    inspectors, holding areas and buses scaled alike (a triggered bus may leave ``k`` times as often, so bus passengers
+    are not left at their stops); approach lanes grow with the square root of the factor, so the queues stay in tens of
+    km rather than hundreds. Each party then meets the same surge at every size: the same shares cross, give up or
+    are still waiting at the end."""
     raw = read_scenario_dict(DEFAULT)
     k = people / sum(o["people"] for o in raw["origins"])
     for o in raw["origins"]:
         o["people"] = round(o["people"] * k)
+        for line in o.get("buses", []):
+            line["min_headway_min"] = line.get("min_headway_min", 0.0) / k
     for c in raw["crossings"]:
         for mode in ("car", "bus", "foot"):
             channel = c.get(mode)
