@@ -12,7 +12,7 @@ Prints figures only, no pass/fail:
    Single-process figures use CPU time, the ratio taken within each of 9
    rounds (median, lowest and highest); scaling figures use wall time, best of 2.
 2. Scale (issue 13): the engine alone on the default scenario scaled to
-   100k, 300k and 1M people (booths scaled alike, lanes by the square root),
+   100k, 300k and 1M people (booths and buses scaled alike, lanes by the square root),
    each in a fresh interpreter (best of 2): CPU time per party and per person, against the
    loop's per customer, and peak RSS; beside them the plain loop grown the
    same way (10x arrivals and booths, customers on the road first so that as
@@ -33,7 +33,8 @@ Prints figures only, no pass/fail:
    pieces (what workers do besides the engine), joining the tables, writing
    them, the report.
 
-``--profile`` also prints where the serial tail (joining, writing, report) spends its time. The machine is
+``--profile`` also prints where the serial tail (joining, writing, report) spends its time;
+``--scaled-scenario PEOPLE`` only prints the scaled default scenario as TOML, to run it yourself. The machine is
 shared, so the load average is printed first: figures taken under load are
 slower and scale worse.
 """
@@ -285,6 +286,7 @@ def scaled_scenario(people: float) -> dict:
                 c["inspection"][key] = max(1, round(c["inspection"][key] * k))
         c["approach_lanes"] = max(1, round(k**0.5))
     raw["name"] = f"kharkiv_2022_x{k:.0f}"
+    raw["title"] = f"{raw.get('title') or raw['name']}, scaled to {people:,.0f} people (benchmark)"
     return raw
 
 
@@ -359,7 +361,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=20, help="replications for the scaling figures (default 20)")
     parser.add_argument("--profile", action="store_true", help="also profile the serial tail (joining, writing, report)")
+    parser.add_argument("--scaled-scenario", type=float, metavar="PEOPLE",
+                        help="only print the default scenario scaled to PEOPLE people as TOML (e.g. 1e6), and exit")
     args = parser.parse_args()
+    if args.scaled_scenario:
+        print(tomli_w.dumps(scaled_scenario(args.scaled_scenario)), end="")
+        return
     load = os.getloadavg()
     print(f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     loop_s = cost_per_party()
