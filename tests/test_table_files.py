@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from model.analysis import iso_strings
 from model.report import run_tables
 from model.report.table_files import _pandas_csv_text, csv_text
 
@@ -53,6 +54,13 @@ def test_csv_text_is_to_csv(seed):
     frame = _frame(rng, int(rng.choice([0, 1, 5, 199, 200, 450])))
     for header in (True, False):
         assert csv_text(frame, header=header) == _pandas_csv_text(frame, header)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_iso_strings_as_each_time_on_its_own(seed):
+    rng = np.random.default_rng(seed)
+    stamps = _times(rng, int(rng.choice([0, 1, 300])), str(rng.choice(ZONES)))  # whole seconds, some missing
+    assert iso_strings(stamps).tolist() == ["" if t is pd.NaT else t.isoformat() for t in stamps]
 
 
 @pytest.mark.parametrize("frame", [

@@ -88,16 +88,18 @@ def _joined(scenario: Scenario, records: list[ReplicationResult], name: str) -> 
 def iso_strings(stamps: pd.Series) -> pd.Series:
     """ISO 8601 with the offset (``2030-05-01T19:24:00+03:00``); empty where missing.
 
-    Vectorised: the local wall time is formatted by numpy and the offset of each
-    row (which changes across daylight-saving switches) is looked up from the
-    few distinct offsets, far faster than ``strftime`` row by row.
+    Vectorised: each distinct time is formatted once (a time repeats for every
+    crossing and channel), its local wall time by numpy and its offset (which
+    changes across daylight-saving switches) from the few distinct offsets, far
+    faster than ``strftime`` row by row.
     """
-    local = stamps.dt.tz_localize(None)
-    offset_s = (local - stamps.dt.tz_convert("UTC").dt.tz_localize(None)).dt.total_seconds()
-    wall = np.datetime_as_string(local.to_numpy().astype("datetime64[s]"), unit="s")
-    suffix = {s: _offset_text(s) for s in pd.unique(offset_s.dropna())}
-    text = pd.Series(wall, index=stamps.index, dtype=object) + offset_s.map(suffix).astype(object)
-    return text.where(stamps.notna(), "")
+    codes, distinct = pd.factorize(stamps)
+    local = distinct.tz_localize(None)
+    offset_s = (local.asi8 - distinct.asi8) / (np.timedelta64(1, "s") // np.timedelta64(1, distinct.unit))
+    wall = np.datetime_as_string(local.to_numpy().astype("datetime64[s]"), unit="s").tolist()
+    suffix = {s: _offset_text(s) for s in set(offset_s.tolist())}
+    texts = np.array([w + suffix[s] for w, s in zip(wall, offset_s.tolist())] + [""], dtype=object)
+    return pd.Series(texts[codes], index=stamps.index, dtype=object)  # code -1 (missing): the last, empty
 
 
 def _offset_text(seconds: float) -> str:

@@ -50,22 +50,6 @@ def _pandas_csv_text(frame: pd.DataFrame, header: bool) -> str:
     return out.to_csv(index=False, header=header, float_format="%.10g", lineterminator="\n")
 
 
-def _offset_text(seconds: float) -> str:
-    sign = "-" if seconds < 0 else "+"
-    minutes = int(round(abs(seconds) / 60))
-    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _iso_texts(column: pd.Series) -> list[str]:
-    """:func:`~model.analysis.iso_strings` of a date-time column (the same text), each distinct time formatted once."""
-    codes, distinct = pd.factorize(column)
-    local = distinct.tz_localize(None)
-    offset_s = (local.asi8 - distinct.asi8) / (np.timedelta64(1, "s") // np.timedelta64(1, distinct.unit))
-    wall = np.datetime_as_string(local.to_numpy().astype("datetime64[s]"), unit="s").tolist()
-    suffix = {s: _offset_text(s) for s in set(offset_s.tolist())}
-    return _distinct_texts(codes, [w + suffix[s] for w, s in zip(wall, offset_s.tolist())])
-
-
 def _object_texts(values: np.ndarray) -> list[str]:
     """An object column's fields as ``to_csv`` writes them, Timestamps in ISO 8601 as :func:`_pandas_csv_text` gives."""
     items = values.tolist()
@@ -102,15 +86,14 @@ def _number_texts(values: np.ndarray) -> list[str]:
 
 
 def _column_texts(column: pd.Series) -> list[str] | None:
-    """A column's fields as ``to_csv(float_format="%.10g", na_rep="")`` writes them; None for a kind left to pandas."""
+    """A column's fields as ``to_csv(float_format="%.10g", na_rep="")`` writes them, but numbers (:func:`_all_texts`
+    takes those out together); None for a kind left to pandas."""
     dtype = column.dtype
     if isinstance(dtype, pd.DatetimeTZDtype):
-        return _iso_texts(column)
+        return iso_strings(column).tolist()
     if isinstance(dtype, pd.StringDtype):
         codes, distinct = pd.factorize(column)
         return _distinct_texts(codes, distinct.to_numpy(dtype=object).tolist())
-    if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
-        return _number_texts(column.to_numpy())
     if isinstance(dtype, np.dtype) and dtype.kind == "O":
         return _object_texts(column.to_numpy())
     return None
