@@ -308,18 +308,22 @@ _LOOP_CHILD = ("import sys, time; sys.path.insert(0, sys.argv[1] + '/scripts'); 
                "n = plain_mmc(lam * k, service, servers * k, 38_000 / lam, 1, LOOP_ROAD_MIN); print((time.process_time() - t0) / n)")
 
 
+def _in_fresh_interpreter(code: str, arg: float) -> str:
+    """The last line ``code`` prints when run in a new Python process with this checkout and ``arg`` as arguments."""
+    done = subprocess.run([sys.executable, "-c", code, str(ROOT), str(arg)], capture_output=True, text=True, check=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
 def _loop_alone(scale: int) -> float:
     """CPU seconds per customer of the plain loop with a drive first, ``scale`` times the M/M/3's arrivals and booths, in
     a fresh interpreter."""
-    done = subprocess.run([sys.executable, "-c", _LOOP_CHILD, str(ROOT), str(scale)], capture_output=True, text=True, check=True)
-    return float(done.stdout.strip().splitlines()[-1])
+    return float(_in_fresh_interpreter(_LOOP_CHILD, scale))
 
 
 def _engine_alone(people: float) -> tuple[int, float, float]:
     """The engine on the default scenario scaled to ``people`` in a fresh interpreter (nothing else in its
     memory): parties, CPU seconds, peak RSS MB."""
-    done = subprocess.run([sys.executable, "-c", _ENGINE_CHILD, str(ROOT), str(people)], capture_output=True, text=True, check=True)
-    parties, cpu, rss = json.loads(done.stdout.strip().splitlines()[-1])
+    parties, cpu, rss = json.loads(_in_fresh_interpreter(_ENGINE_CHILD, people))
     return parties, cpu, rss
 
 

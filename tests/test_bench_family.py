@@ -35,4 +35,3 @@ def test_every_mode_crosses_alike_at_ten_times_the_people():
     small, large = _crossed_shares(people), _crossed_shares(10 * people)
     for mode in small:
         assert large[mode] == pytest.approx(small[mode], abs=0.05), mode
-
