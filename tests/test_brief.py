@@ -2,13 +2,14 @@
 
 A small scenario with an overnight queue is run through the real command
 line; the brief must be one A4 page in Chromium (printed to PDF) and fit an
-A4-wide screen without sideways scrolling.
+A4-wide screen, and a phone's, without sideways scrolling.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -81,6 +82,58 @@ def test_brief_off_skips_the_paired_run(tmp_path):
     run = _run(tmp_path, "--brief", "off")
     assert not (run / "brief.html").exists() and not (run / "one_more_booth.csv").exists()
     assert (run / "needs.csv").is_file()  # the tables cost little and are always written
+
+
+class _Tables(HTMLParser):
+    """The cell texts of each table of a page by its class: rows of cells (header cells too)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.table = self.cell = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.table = self.tables.setdefault(dict(attrs).get("class", ""), [])
+        elif tag == "tr" and self.table is not None:
+            self.table.append([])
+        elif tag in ("td", "th") and self.table is not None:
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.table = None
+        elif tag in ("td", "th") and self.cell is not None:
+            self.table[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def test_needs_turned_for_a_narrow_screen_hold_the_same_figures(folder):
+    tables = _Tables()
+    tables.feed((folder / "brief.html").read_text(encoding="utf-8"))
+    wide, long = tables.tables["wide"], tables.tables["long"]
+    assert [row[0] for row in wide] == ["crossing", "X", "all crossings"]
+    turned = [list(column) for column in zip(*long)]  # the labels' column, then one per place
+    assert [column[0] for column in turned[1:]] == [row[0] for row in wide[1:]]  # the same places
+    assert [column[1:] for column in turned[1:]] == [row[1:] for row in wide[1:]]  # the same numbers
+    assert turned[0][1:] == wide[0][1:]  # the same labels, with their units
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_brief_fits_a_phone_without_scrolling_sideways(folder, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.goto((folder / "brief.html").resolve().as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        shown = page.evaluate("[...document.querySelectorAll('table')].map(t => t.className + ':' + getComputedStyle(t).display)")
+        assert "long:table" in shown and "wide:none" in shown
+    finally:
+        page.close()
 
 
 @pytest.mark.browser

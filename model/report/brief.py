@@ -148,26 +148,38 @@ def _key_points(q: QueuePeople) -> list[str]:
     return points
 
 
+_TOTAL = " class=total"
+
+
+def _cell(tag: str, text: str, total: bool = False) -> str:
+    return f"<{tag}{_TOTAL if total else ''}>{text}</{tag}>"
+
+
 def _needs_block(q: QueuePeople, day: str | None) -> str:
+    """The needs of the worst day per crossing: crossings as rows, and on a narrow screen the same table turned
+    (needs as rows, crossings as columns) so that a phone shows it without scrolling sideways."""
     if day is None:
         return ""
     items = q.scenario.needs.all_items
-    head = "".join(f"<th>{html.escape((i.label or i.name).split(' (')[0])}<br><span class='unit'>{html.escape(i.unit)}</span></th>"
-                   for i in items)
-    rows = []
+    columns = [("people_waiting_peak", "most waiting at once", "people"),
+               ("people_waiting_overnight", "waiting overnight (night after)", "people"),
+               *((i.column, (i.label or i.name).split(" (")[0], i.unit) for i in items)]
+    places = []  # (name, is the total, texts in the order of columns)
     for c in q.crossings + [ALL]:
         r = q.row(q.needs, c, day)
         if r is None or (c != ALL and r["person_days_waiting"] < 0.05 and r["people_waiting_overnight"] < 0.5):
             continue
-        name = "all crossings" if c == ALL else c
-        cells = "".join(f"<td>{figure_text(r, i.column, interval=False)}</td>" for i in items)
-        rows.append(f"<tr{' class=total' if c == ALL else ''}><th>{html.escape(name)}</th>"
-                    f"<td>{figure_text(r, 'people_waiting_peak', interval=False)}</td>"
-                    f"<td>{figure_text(r, 'people_waiting_overnight', interval=False)}</td>{cells}</tr>")
-    return (f"<h2>Needs on the worst day, {pd.Timestamp(day):%A %d %B %Y}</h2>"
-            f"<table><thead><tr><th>crossing</th><th>most waiting at once<br><span class='unit'>people</span></th>"
-            f"<th>waiting overnight (night after)<br><span class='unit'>people</span></th>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
+        places.append(("all crossings" if c == ALL else c, c == ALL, [figure_text(r, col, interval=False) for col, _, _ in columns]))
+    heads = [f"{html.escape(name)}<br><span class='unit'>{html.escape(unit)}</span>" for _, name, unit in columns]
+    wide = "".join(f"<tr{_TOTAL if is_all else ''}><th>{html.escape(name)}</th>{''.join(_cell('td', t) for t in texts)}</tr>"
+                   for name, is_all, texts in places)
+    long = "".join(f"<tr><th>{head}</th>{''.join(_cell('td', texts[k], is_all) for _, is_all, texts in places)}</tr>"
+                   for k, head in enumerate(heads))
+    return (f"<h2>Needs on the worst day, {pd.Timestamp(day):%A %d %B %Y}</h2><div class='fits'>"
+            f"<table class='wide'><thead><tr><th>crossing</th>{''.join(_cell('th', h) for h in heads)}</tr></thead>"
+            f"<tbody>{wide}</tbody></table>"
+            f"<table class='long'><thead><tr><th></th>{''.join(_cell('th', html.escape(n), a) for n, a, _ in places)}</tr></thead>"
+            f"<tbody>{long}</tbody></table></div>"
             "<p class='unit'>Means of the runs; their 95% intervals are in needs.csv and the report.</p>")
 
 
@@ -219,6 +231,8 @@ thead th{font-weight:600;border-bottom:0.5mm solid #bbb;vertical-align:bottom}tb
 tr.total td,tr.total th{font-weight:600;background:#f3f6f9}.ci,.unit{color:#777;font-size:7.4pt;font-weight:normal}
 .legend{font-size:8pt;color:#444;margin-top:0.5mm}.night{color:#c9ccd3}svg{display:block}
 .foot{font-size:7.4pt;color:#555;margin-top:2.5mm;border-top:0.3mm solid #ddd;padding-top:1.2mm}p{margin:0.8mm 0}
+.fits{overflow-x:auto}table.long{display:none}td.total,th.total{font-weight:600;background:#f3f6f9}
+@media screen and (max-width:640px){body{padding:4mm 3mm}table.wide{display:none}table.long{display:table;font-size:7.4pt}table.long th,table.long td{padding:0.9mm 0.9mm}table.long tbody th{width:30%}}
 @media print{body{padding:0}}
 """  # noqa: E501 (the page's CSS)
 
