@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 import model.cli.run as cli_run
-import model.experiments.checks as checks
+import model.experiments.mmc_check as mmc_check
 import model.experiments.replications as replications
 from model.cli import main
 from model.report import run_folder
@@ -70,7 +70,7 @@ def no_simulation(monkeypatch):
     def called(*_, **__):
         pytest.fail("a simulation started before the destination was checked")
 
-    for module, name in [(replications, "simulate_replication"), (checks, "simulate_replication"),
+    for module, name in [(replications, "simulate_replication"), (mmc_check, "simulate_replication"),
                          (cli_run, "run_on"), (cli_run, "replicate_to_precision"), (cli_run, "run_suite")]:
         monkeypatch.setattr(module, name, called)
 

@@ -11,14 +11,11 @@ from conftest import tiny_scenario
 from model import run_replication
 from model.analysis.key_figures import crossing_series
 from model.analysis.theory import erlang_b, erlang_c, fluid_queue, littles_law, littles_law_by_crossing, mmc
-from model.experiments.checks import (
-    FLUID_CASE,
+from model.experiments.checks import FLUID_CASE, check_fluid, fluid_expected, fluid_scenario
+from model.experiments.mmc_check import (
     MMcCase,
     _mmc_replication,
-    check_fluid,
     check_mmc,
-    fluid_expected,
-    fluid_scenario,
     judge,
     mmc_cases,
     mmc_pool,

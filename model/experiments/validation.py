@@ -46,14 +46,8 @@ from .calibration import (
     load_targets,
     targets_path_for,
 )
-from .checks import (
-    CheckRow,
-    check_conservation,
-    check_fluid,
-    check_little,
-    check_mmc,
-    mmc_cases,
-)
+from .checks import CheckRow, check_conservation, check_fluid, check_little
+from .mmc_check import check_mmc, mmc_cases
 from .priority_check import PRIORITY_CASES, PRIORITY_QUICK, check_priority
 from .release_check import check_metering, check_release
 from .replications import run_replications
