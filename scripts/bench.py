@@ -228,9 +228,10 @@ def end_to_end(replications: int, profile: bool) -> None:
     print(f"  ceiling on this machine: two independent processes give {ceiling:.2f}x the throughput of one; with the "
           f"start-up alone serial and all else at that, 2 workers could be at most "
           f"{walls[1] / (head + (walls[1] - head) / ceiling):.2f}x faster than 1")
-    print(f"  CPU of all the run's processes: 1 worker {cpus[1]:.2f} s, 2 workers {cpus[2]:.2f} s; even with nothing serial, "
-          f"2 cores need {cpus[2] / 2:.2f} s for the 2-worker run's CPU, so it could be at most {2 * walls[1] / cpus[2]:.2f}x "
-          f"faster than 1")
+    floor = head + (cpus[2] - head) / 2  # the start-up on one core, then all the rest of its CPU on both
+    print(f"  CPU of all the run's processes: 1 worker {cpus[1]:.2f} s, 2 workers {cpus[2]:.2f} s. On 2 cores the 2-worker "
+          f"run needs at least {cpus[2] / 2:.2f} s even with nothing serial (at most {2 * walls[1] / cpus[2]:.2f}x faster than "
+          f"1), and {floor:.2f} s with its start-up serial (at most {walls[1] / floor:.2f}x)")
 
     s = load_scenario(DEFAULT)
     clock = time.process_time
