@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from argparse import Namespace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,8 +18,9 @@ import pytest
 import tomli_w
 from conftest import ROOT, TINY
 
+from model.cli.run import brief_wanted
 from model.report.brief import build_brief
-from model.scenario import merge_scenarios
+from model.scenario import load_scenario, merge_scenarios
 
 A4 = {"width": 794, "height": 1123}
 
@@ -76,6 +78,28 @@ def test_brief_and_report_say_what_matters(folder):
     report = (folder / "report.html").read_text(encoding="utf-8")
     assert '<section id="people"><h2>People in the queue</h2>' in report
     assert "Nights in the queue" in report and "Needs at X" in report
+
+
+def test_brief_auto_is_on_for_a_run_estimated_short(capsys):
+    """``--brief auto`` makes the brief when one worker is estimated to need at most 30 s: the default scenario
+    (about 5 s), not the Ukraine-Poland one (about a minute), and says why not."""
+    auto = Namespace(brief="auto", quiet=False)
+    assert brief_wanted(load_scenario(ROOT / "params" / "kharkiv_2022.toml"), auto)
+    assert capsys.readouterr().err == ""
+    assert not brief_wanted(load_scenario(ROOT / "params" / "ukraine_poland_2022.toml"), auto)
+    assert "no brief.html: the run is estimated at" in capsys.readouterr().err
+
+
+def test_one_run_has_no_intervals_to_speak_of(folder, tmp_path):
+    import shutil
+
+    copy = tmp_path / "one"
+    shutil.copytree(folder, copy)
+    text = (copy / "scenario.toml").read_text(encoding="utf-8")
+    (copy / "scenario.toml").write_text(text.replace("replications = 3", "replications = 1"), encoding="utf-8")
+    brief = build_brief(copy)
+    assert "simulation, 1 run<" in brief and "from one simulated run" in brief and "95% intervals of that mean" not in brief
+    assert "simulation, 3 runs<" in build_brief(folder)
 
 
 def test_brief_off_skips_the_paired_run(tmp_path):

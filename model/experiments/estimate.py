@@ -10,20 +10,35 @@ and the limit) a command that cannot fit in this machine's memory, and returns
 a one-line warning for one that will take long or needs more memory than is
 free now. The command line calls it before anything is simulated.
 
-The constants are per party and per grid point, measured with the real command
-line (``run``, peak RSS from ``getrusage``, wall time) on the 2-core, 24 GB
+The memory constants are per party and per grid point, measured with the real
+command line (``run``, peak RSS from ``getrusage``) on the 2-core, 24 GB
 development machine: ``one_crossing_constant.toml`` scaled to 40,000-640,000
 parties and ``kharkiv_2022.toml`` with every origin's people x20 (153,000-613,000
 parties, every behaviour on), 1-4 replications on 1-2 workers, and
-``grid_min`` 0.01-0.1 min (86,000-432,000 grid points). Measured: 1.3-1.7 kB per
-party held by the main process for all replications and the tables written from
+``grid_min`` 0.01-0.1 min (86,000-432,000 grid points): 1.3-1.7 kB per party
+held by the main process for all replications and the tables written from
 them, 1.25 kB per party inside a running replication, 156 MB for a process
-with the model imported, 185-210 MB for a small run; 24-47 us per party to
-simulate and 27-39 us per party to build and write the tables and report; 1.6 kB
-and 100 us per grid point and crossing for the queue summary and report, 360 bytes
-and 4 us per grid point, crossing and replication. Each constant below is
+with the model imported, 185-210 MB for a small run; 1.6 kB per grid point and
+crossing for the queue summary and report, 360 bytes per grid point, crossing
+and replication.
+
+The time constants were measured again once the engine, the tables and the
+report had been made faster (wall time of ``run --brief off``, 2026-12-03):
+``kharkiv_2022.toml`` (20 replications, 7,650 parties each), the default
+scenario scaled to 300,000 and 1,000,000 people (114,000 and 380,000 parties),
+``ukraine_poland_2022.toml`` (342,000 parties a replication, two controls in
+series, people walking on), ``mmc_example``, ``one_crossing_constant`` and
+two examples, on 1 and 2 workers. Simulating a party and building its
+replication's figures and table pieces took 19-25 us (on a worker, so spread
+over the workers), joining and writing the tables up to 10 us of the main
+process per party (the most for the scenario with two controls, whose parties
+each leave two stays and more queue rows), and starting a command with a small
+report about 1.3 s; 100 us per grid point and crossing for the summary and
+report, 5 us per grid point, crossing and replication. Each constant below is
 the larger end, rounded up: an estimate should err on the side of caution,
-and the machine's speed varies by tens of per cent with its other load.
+and the machine's speed varies by tens of per cent with its other load. These
+estimated 1.1-2.0x the measured times (the old constants, from before the engine
+was made faster, 2.6-5.4x).
 """
 
 from __future__ import annotations
@@ -51,14 +66,14 @@ GRID_BYTES = 1_700.0
 #: Memory per grid point, crossing and replication (each replication's queue grid).
 GRID_BYTES_PER_REPLICATION = 400.0
 #: Seconds per party to simulate it and compute its replication's figures (spread over the workers).
-SIMULATE_SECONDS_PER_PARTY = 50e-6
-#: Seconds per party to build and write the run's tables and report (in the main process, a run only).
-WRITE_SECONDS_PER_PARTY = 40e-6
+SIMULATE_SECONDS_PER_PARTY = 30e-6
+#: Seconds per party to join and write the run's tables (in the main process, a run only).
+WRITE_SECONDS_PER_PARTY = 10e-6
 #: Seconds per grid point and crossing for the summary and report, and per replication for its grid.
 GRID_SECONDS = 100e-6
 GRID_SECONDS_PER_REPLICATION = 5e-6
-#: Seconds to start a command (imports, the first worker processes).
-BASE_SECONDS = 3.0
+#: Seconds to start a command (imports, the first worker processes) and build a small report.
+BASE_SECONDS = 1.5
 #: Queue-series rows per party, roughly (joining, reaching a booth, leaving; several queues for some).
 QUEUE_ROWS_PER_PARTY = 2.0
 #: The share of the machine's memory a command may plan to use (the rest: the system and other work).

@@ -237,6 +237,13 @@ tr.total td,tr.total th{font-weight:600;background:#f3f6f9}.ci,.unit{color:#777;
 """  # noqa: E501 (the page's CSS)
 
 
+def _what_figures_are(reps: int) -> str:
+    if reps == 1:
+        return "Figures are from one simulated run of the surge, so they have no intervals: run more replications for them."
+    return (f"Figures are the mean of {reps} simulated runs of the same surge; ranges in brackets are 95% intervals of that "
+            "mean, not the range of what may happen.")
+
+
 def build_brief(folder: str | Path) -> str | None:
     """The brief of a run folder as HTML text (None if the folder has no burden tables)."""
     folder = Path(folder)
@@ -257,14 +264,13 @@ def build_brief(folder: str | Path) -> str | None:
 <style>{STYLE}</style></head><body>
 <h1>People in the queue: what they will need</h1>
 <div class="meta">{html.escape(s.title or s.name)} &middot; {pd.Timestamp(s.start).tz_convert(s.timezone):%d %b %Y} to
-{pd.Timestamp(s.end).tz_convert(s.timezone):%d %b %Y} ({html.escape(s.timezone)} time) &middot; simulation, {reps} runs</div>
+{pd.Timestamp(s.end).tz_convert(s.timezone):%d %b %Y} ({html.escape(s.timezone)} time) &middot; simulation, {reps} run{'s' if reps != 1 else ''}</div>
 <ul class="points">{points}</ul>
 <h2>People waiting, hour by hour</h2>
 {_svg_chart(q, colours)}
 {_needs_block(q, worst_day(q))}
 {_booth_block(folder)}
-<div class="foot">Figures are the mean of {reps} simulated runs of the same surge; ranges in brackets are 95% intervals of
-that mean, not the range of what may happen. Night: {night[0]}&ndash;{night[1]}; someone waiting at any moment of it
+<div class="foot">{_what_figures_are(reps)} Night: {night[0]}&ndash;{night[1]}; someone waiting at any moment of it
 counts once. Water and food scale with the time people spend waiting; toilets and covered space with the most people
 waiting at once (covered space for those on foot; people in vehicles have a roof); standards from {html.escape(sources or
 'the scenario')} (scenario section [needs]). Full tables: needs.csv, burden.csv, burden_hourly.csv; details in report.html.</div>
