@@ -331,11 +331,11 @@ def test_a_big_but_feasible_run_is_announced_in_one_line(no_simulation, monkeypa
     monkeypatch.setattr(estimate_module, "machine_memory", lambda: (64 * 2**30, 64 * 2**30))
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()), pytest.raises(_Simulated):
-        main(["run", str(BASE), "--set", "origins.Town.people=3500000", "--replications", "5", "--workers", "1",
+        main(["run", str(BASE), "--set", "origins.Town.people=5000000", "--replications", "10", "--workers", "1",
               "--out", str(tmp_path / "out"), "--quiet"])
     lines = err.getvalue().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"warning: {BASE}: this will take a while: about 1,400,000 parties"), lines
-    assert "5 replications" in lines[0] and "GiB of memory" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith(f"warning: {BASE}: this will take a while: about 2,000,000 parties"), lines
+    assert "10 replications" in lines[0] and "GiB of memory" in lines[0]
 
 
 def test_a_long_sweep_is_announced_too(no_simulation, tmp_path):
