@@ -213,10 +213,11 @@ def _booth_block(folder: Path) -> str:
         rows.append(f"<tr><th>{html.escape(label.format(c=c))} <span class='unit'>{unit}</span></th>"
                     f"<td>{_n(r.baseline, digits)}</td><td>{_n(r.with_booth, digits)}</td><td>{change}</td></tr>")
     what = MODE_LABEL.get(ch, ch).removesuffix("s") if ch != "foot" else "pedestrian"
+    interval = " (95% interval)" if t["difference_ci95_low"].notna().any() else ""  # none from one run
     return (f"<h2>What one more booth changes</h2><p>One more {html.escape(what)} booth at {html.escape(c)} "
             f"({b} &rarr; {b + 1} at the start, one more at every step of its staffing), where people waited longest; the "
             f"same surge simulated again (same random numbers), so the change is measured run by run.</p>"
-            f"<table><thead><tr><th></th><th>as planned</th><th>one more booth</th><th>change (95% interval)</th></tr></thead>"
+            f"<table><thead><tr><th></th><th>as planned</th><th>one more booth</th><th>change{interval}</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
