@@ -155,3 +155,22 @@ def test_a_run_in_which_nobody_left_writes_its_tables_and_report(tmp_path):
     assert all(r.parties.empty for r in records)
     folder = write_results(build_results(s, records), tmp_path, {}, write_report)
     assert (folder / "report.html").stat().st_size > 0 and read_run(folder).charts["flows"].empty
+
+
+def _page_text(folder: Path) -> str:
+    page = re.sub(r"<script.*?</script>|<style.*?</style>", "", (folder / "report.html").read_text(encoding="utf-8"), flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
+
+
+@pytest.mark.parametrize("example", ["example_two_controls", "example_priority"])
+def test_a_one_replication_report_claims_no_means_or_intervals(example, tmp_path, run_folder):
+    """With one replication the page says so where it would speak of means, medians and intervals across them."""
+    code = main(["run", str(ROOT / "params" / f"{example}.toml"), "--replications", "1", "--workers", "1", "--brief", "off",
+                 "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    (folder,) = (tmp_path / example).iterdir()
+    one = _page_text(folder)
+    assert "one replication" in one and "values of the one replication" in one
+    for claim in ("mean of the replications", "median of the replications", "interval across replications"):
+        assert claim not in one, claim
+    assert "median of the replications" in _page_text(run_folder)  # two replications: the map's markers

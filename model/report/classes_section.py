@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..analysis.classes import class_groupings
-from .style import TEMPLATE
+from .style import TEMPLATE, intervals_note, of_replications
 
 __all__ = ["classes_section"]
 
@@ -94,8 +94,8 @@ def classes_section(folder: str | Path, run, figure_html) -> list[tuple[str, str
            "of their own; <code>regular</code> is everyone else) and vehicle classes (<code>car</code> is a plain car; "
            "buses and people on foot are in no vehicle class). A priority class counts as <code>regular</code> at "
            "crossings that do not serve it first. Charts: people waiting in any queue of the crossing (every control "
-           "and lane), mean of the replications. Table: waits are of the parties that crossed, from arrival at the "
+           f"and lane), {of_replications('mean', run.replications)}. Table: waits are of the parties that crossed, from arrival at the "
            "border to the booth; 'most people waiting at once' is each replication's most, exact (not on the chart's "
-           "grid), so it can stand above the peak of the chart's mean line; means with the 95 % interval across replications in "
-           "brackets. Tables: charts/class_queues.csv (sums over replications), kpis.csv.")
+           f"grid), so it can stand above the peak of the chart's mean line; {intervals_note(run.replications)}. "
+           "Tables: charts/class_queues.csv (sums over replications), kpis.csv.")
     return [("classes", "Waiting by class", how, "".join(parts))]

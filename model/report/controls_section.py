@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from ..analysis.chart_tables import grouped_quantiles
 from ..analysis.controls import control_channels, control_name
 from ..scenario import MODES, Scenario
-from .style import MODE_LABEL, TEMPLATE
+from .style import MODE_LABEL, TEMPLATE, of_replications
 
 __all__ = ["controls_section"]
 
@@ -95,7 +95,7 @@ def controls_section(folder: str | Path, scenario: Scenario, replications: int, 
     parts.append(_table(scenario, waits, controls, replications))
     how = ("Crossings with controls in series: a party passes the crossing's own control, then each stage, waiting before "
            "each (after the first, in the holding space between; when that space is full the booth before it stays "
-           "taken, blocking after service). Top: people waiting before each control (mean of the replications; the "
+           f"taken, blocking after service). Top: people waiting before each control ({of_replications('mean', replications)}; the "
            "queue before the first control stands on the approach road, the later ones in the holding space). Bottom: "
            "in what share of replications each control was the bottleneck: the first control, in the order parties pass "
            "them, whose open booths were all taken while someone waited before it and were not held back by a full "

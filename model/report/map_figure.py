@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..scenario import Scenario
-from .style import _finish
+from .style import _finish, of_replications
 
 __all__ = ["map_figure"]
 
@@ -147,7 +147,7 @@ def _queue_marker_style(names: list[str], crossings: dict, colours: dict[str, st
 
     Their fill is on the layout's colour axis, so its colour bar can move when the page is narrow.
     """
-    what = "median of the replications" if replications > 1 else "one replication"
+    what = of_replications("median", replications)
     return dict(
         x=[crossings[n].lon for n in names], y=[crossings[n].lat for n in names], mode="markers+text",
         name="crossings (size and colour: queue km)", textposition="top center",

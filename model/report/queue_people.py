@@ -26,7 +26,7 @@ from ..analysis.needs import PEAK_DAY
 from ..scenario import Scenario, load_scenario
 from .run_folder import write_table
 from .run_tables import ReportError
-from .style import TEMPLATE, crossing_colours
+from .style import TEMPLATE, crossing_colours, intervals_note, of_replications
 
 __all__ = ["write_queue_people", "read_queue_people", "QueuePeople", "people_section", "figure_text", "FILES"]
 
@@ -197,11 +197,12 @@ def people_section(folder: str | Path, figure_html) -> list[tuple[str, str, str,
     sources = "".join(f"<li><b>{html.escape(i.label or i.name)}</b> ({html.escape(i.column)}): "
                       f"{html.escape(i.source or 'no source given')}</li>" for i in q.scenario.needs.all_items)
     parts.append(f"<details><summary>Standards used and their sources</summary><ul>{sources}</ul></details>")
-    how = ("People waiting in each crossing's queues at every whole hour (mean of the replications; dotted: of whom on foot, "
+    reps = int(q.scenario.replications)
+    how = (f"People waiting in each crossing's queues at every whole hour ({of_replications('mean', reps)}; dotted: of whom on foot, "
            "in the open), nights shaded; who waited overnight; and what they need by the scenario's standards "
            "(<code>[needs]</code>, by default the Sphere Handbook 2018). Water and food scale with the person-days spent "
            "waiting; toilets and covered space with the most people waiting at once that day (installed per crossing; "
            "the whole run keeps the largest day); per-night items with the people waiting overnight; beds with those who "
-           "crossed and need reception. Figures are means with the 95 % interval across replications in brackets; "
+           f"crossed and need reception. Figures are {intervals_note(reps)}; "
            "'peak day' is each figure's largest day. Tables: burden.csv, burden_hourly.csv and needs.csv.")
     return [("people", "People in the queue", how, "".join(parts))]

@@ -55,7 +55,7 @@ from .map_figure import map_figure
 from .queue_people import people_section
 from .run_folder import RunFolderError, check_replaceable, replace_text, scenario_sha256
 from .run_tables import ReportError, RunTables, read_run
-from .style import MODE_LABEL, RESPONSIVE_SCRIPT, Clock, crossing_colours, fluid_figure, no_default_template
+from .style import MODE_LABEL, RESPONSIVE_SCRIPT, Clock, crossing_colours, fluid_figure, no_default_template, of_replications
 
 __all__ = ["write_report", "build_report"]
 
@@ -332,7 +332,8 @@ def _flows(folder: str, run: RunTables, colours: dict[str, str]) -> list[tuple[s
 def _map(folder: str, run: RunTables, colours: dict[str, str]) -> list[tuple[str, str, str, str]]:
     return [("map", "Map",
              "Origins (grey, sized by people leaving), routes (coloured by crossing), the state border and the crossings, "
-             "whose marker size and fill show the queue on the road (median of the replications). Dotted lines between "
+             f"whose marker size and fill show the queue on the road ({of_replications('median', run.replications)}). "
+             "Dotted lines between "
              "crossings are diversions, as wide as the people who moved (hover for the number). The map opens at the "
              "longest total queue; press Play to run from the start, or drag the slider.",
              _figure_html(map_figure(run.scenario, map_queue(run), colours, run.replications, diversions(run)), "map"))]

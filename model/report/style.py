@@ -38,6 +38,8 @@ __all__ = [
     "NARROW_PX",
     "RESPONSIVE_SCRIPT",
     "fluid_figure",
+    "of_replications",
+    "intervals_note",
 ]
 
 #: Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
@@ -124,6 +126,17 @@ class Clock:
         if self.window is not None:
             axis["range"] = [t.isoformat() for t in self.window]
         return axis
+
+
+def of_replications(statistic: str, replications: int) -> str:
+    """What a line or marker shows, as a page says it: "mean of the replications", or "one replication"."""
+    return f"{statistic} of the replications" if replications > 1 else "one replication"
+
+
+def intervals_note(replications: int) -> str:
+    """How a table's figures read: means with their intervals, or one replication's values."""
+    return ("means with the 95 % interval across replications in brackets" if replications > 1 else
+            "the values of the one replication (more replications give intervals)")
 
 
 def _stamps(times) -> np.ndarray:
