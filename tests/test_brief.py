@@ -99,6 +99,7 @@ def test_one_run_has_no_intervals_to_speak_of(folder, tmp_path):
     (copy / "scenario.toml").write_text(text.replace("replications = 3", "replications = 1"), encoding="utf-8")
     brief = build_brief(copy)
     assert "simulation, 1 run<" in brief and "from one simulated run" in brief and "95% intervals of that mean" not in brief
+    assert "hour by hour (one run)" in brief and "From the one run." in brief and "Means of the runs" not in brief
     assert "simulation, 3 runs<" in build_brief(folder) and "<th>change (95% interval)</th>" in build_brief(folder)
     booth = pd.read_csv(copy / "one_more_booth.csv")
     booth[["difference_ci95_low", "difference_ci95_high"]] = float("nan")  # as one run leaves them

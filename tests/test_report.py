@@ -171,6 +171,7 @@ def test_a_one_replication_report_claims_no_means_or_intervals(example, tmp_path
     (folder,) = (tmp_path / example).iterdir()
     one = _page_text(folder)
     assert "one replication" in one and "values of the one replication" in one
-    for claim in ("mean of the replications", "median of the replications", "interval across replications"):
+    for claim in ("mean of the replications", "median of the replications", "interval across replications", "of 1 runs",
+                  "mean over the runs"):
         assert claim not in one, claim
     assert "median of the replications" in _page_text(run_folder)  # two replications: the map's markers

@@ -98,7 +98,7 @@ def _svg_chart(q: QueuePeople, colours: dict[str, str], width: int = 700, height
     return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="people waiting by hour">'
             f'<line x1="{left}" x2="{left}" y1="{top}" y2="{height - bottom}" stroke="#999"/>{"".join(parts)}</svg>'
             f'<div class="legend">{legend} &middot; <span class="night">&#9632;</span> night &middot; people waiting, '
-            f'hour by hour (mean of the runs)</div>')
+            f'hour by hour ({"mean of the runs" if q.scenario.replications > 1 else "one run"})</div>')
 
 
 def _peak(q: QueuePeople) -> tuple[str, pd.Series] | None:
@@ -149,6 +149,7 @@ def _key_points(q: QueuePeople) -> list[str]:
 
 
 _TOTAL = " class=total"
+_NEEDS_NOTE = "Means of the runs; their 95% intervals are in needs.csv and the report."
 
 
 def _cell(tag: str, text: str, total: bool = False) -> str:
@@ -180,7 +181,7 @@ def _needs_block(q: QueuePeople, day: str | None) -> str:
             f"<tbody>{wide}</tbody></table>"
             f"<table class='long'><thead><tr><th></th>{''.join(_cell('th', html.escape(n), a) for n, a, _ in places)}</tr></thead>"
             f"<tbody>{long}</tbody></table></div>"
-            "<p class='unit'>Means of the runs; their 95% intervals are in needs.csv and the report.</p>")
+            f"<p class='unit'>{_NEEDS_NOTE if q.scenario.replications > 1 else 'From the one run.'}</p>")
 
 
 _BOOTH_ROWS = {

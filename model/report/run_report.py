@@ -179,7 +179,7 @@ class _Kpis:
                 text += f' <span class="ci">&plusmn; {half:.1%}</span>'
             else:
                 text += f' <span class="ci">&plusmn; {_format(half, r["unit"], with_unit=False)}</span>'
-        if r["n"] < r["replications"] or kpi == "surge_cleared_at":  # say how many runs reached it
+        if r["replications"] > 1 and (r["n"] < r["replications"] or kpi == "surge_cleared_at"):  # say how many runs reached it
             text += f' <span class="ci">({int(r["n"])} of {int(r["replications"])} runs)</span>'
         return text
 
@@ -210,7 +210,7 @@ def _headline(run: RunTables, k: _Kpis) -> str:
         when = {c: k.mean(c, "surge_cleared_at") for c in names}
         last = max((c for c in names if not pd.isna(when[c])), key=when.get)
         clear_value = _format(cleared["mean"], "datetime")
-        clear_note = f"the last, at {last}: {definition} (mean over the runs"
+        clear_note = f"the last, at {last}: {definition} ({'mean over the runs' if cleared['replications'] > 1 else 'one run'}"
         clear_note += (f"; reached in {int(cleared['n'])} of {int(cleared['replications'])})"
                        if cleared["n"] < cleared["replications"] else ")")
     cards = [
