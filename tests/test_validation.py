@@ -115,6 +115,7 @@ def test_validate_quick_writes_a_run_folder(tmp_path):
     assert table["replications"].notna().all()
     page = (folder / "validation.html").read_text()
     assert page.count("<script type='text/javascript'>") == 1 and "<script src=" not in page  # plotly.js once, inline
+    assert "The 12 M/M/c rows are each judged on a 95% interval" in page and "(0.6 expected in all)" in page
 
 
 def test_validate_bad_input_is_exit_2(tmp_path):
