@@ -5,7 +5,8 @@ study pages look alike from one definition: Okabe-Ito colours with one colour
 per crossing in every chart (:func:`crossing_colours`), a small white
 template, the labels and dashes of the modes, local date axes
 (:class:`Clock`), the capacity events marked on time axes (:class:`Event`),
-and the helpers that put times and numbers on a chart compactly.
+the helpers that put times and numbers on a chart compactly, and the words for what
+a line or a table shows over the replications (one replication has no mean or interval).
 """
 
 from __future__ import annotations
