@@ -60,9 +60,17 @@ class QueuePeople:
     def crossings(self) -> list[str]:
         return [c.name for c in self.scenario.crossings]
 
+    def __post_init__(self):
+        object.__setattr__(self, "_rows", {})  # per table (by id): the position of each (crossing, period), found once
+
     def row(self, table: pd.DataFrame, crossing: str, period: str) -> pd.Series | None:
-        hit = table[(table["crossing"] == crossing) & (table["period"] == period)]
-        return None if hit.empty else hit.iloc[0]
+        """The first row of ``table`` (one of this object's) for ``crossing`` and ``period``; None if it has none."""
+        rows = self._rows.get(id(table))
+        if rows is None:
+            keys = list(zip(table["crossing"], table["period"]))
+            rows = self._rows[id(table)] = {key: i for i, key in reversed(list(enumerate(keys)))}
+        at = rows.get((crossing, period))
+        return None if at is None else table.iloc[at]
 
     def dates(self) -> list[str]:
         """Dates on which anyone waited (or waited overnight) anywhere."""
