@@ -114,6 +114,27 @@ def test_a_much_shorter_queue_attracts_most_and_without_information_the_nearer_c
     assert wait(blind, "X") > 3 * wait(informed, "X")
 
 
+def test_informed_choice_reads_the_wait_of_the_lane_a_party_would_take():
+    """X, half an hour nearer than Y, starts with 300 cars queued (a third of them in a class with a lane of its own
+    at X: two 1-minute booths), so its car queue reads about 13 h all day. Reports post the lane's wait apart
+    (channel car@fast): the class's cars read their empty lane and choose X; the other cars read X's long queue
+    and choose Y. (Before, the class read the long queue too, and went to Y like everyone else.)"""
+    s = _two_crossings(km_b=25.0, scale=3.0)
+    raw = s.model_dump(by_alias=True)
+    raw["crossings"][0]["initial_queue"] = {"origin": "A", "car": 300}
+    raw["priority"] = [{"name": "fast", "share": 1 / 3, "modes": ["car"], "crossings": ["X"], "form": "own_lane", "booths": 2,
+                        "service": {"per_vehicle_min": 1.0, "dist": "fixed"}}]
+    s = type(s).model_validate(raw)
+    fast_x, other_x = [], []
+    for rep in range(3):
+        p = _parties(s, rep)
+        p = p[~p["initial"] & (p["departed_at"] > 60.0)]  # set off once the first report (after 15 min, read 15 min late) is out
+        fast = p["priority_class"] == "fast"
+        fast_x.append((p.loc[fast, "first_crossing"] == "X").mean())
+        other_x.append((p.loc[~fast, "first_crossing"] == "X").mean())
+    assert np.mean(fast_x) > 0.75 and np.mean(other_x) < 0.05, (fast_x, other_x)
+
+
 def test_closing_a_crossing_sends_everyone_who_has_not_chosen_to_the_other():
     closure = [{"starts": "2024-01-01T03:00:00+00:00", "ends": "2024-01-02T00:00:00+00:00"}]
     s = _two_crossings(closures_b=closure, information={"publish_every_min": 15.0, "delay_min": 15.0, "closure_known_after_min": 30.0})

@@ -126,7 +126,9 @@ class CrossingPost(Control):
     with ``on_road`` is one lane of the approach road (its vehicles at the crossing's spacing);
     a vehicle class's lane is one lane of the approach road, its km = vehicles waiting x ``spacing_m`` (it does
     not follow the approach road's lanes schedule). A party whose priority class has a lane here takes it before
-    any vehicle class's lane. Later stages have no such lanes: the party passes them in its mode's channel."""
+    any vehicle class's lane. Queue reports post each lane's wait apart, and the parties who would take a lane read
+    its wait when they choose a crossing (:meth:`channel_of`). Later stages have no such lanes: the party passes them
+    in its mode's channel."""
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, spec: Crossing, on_change, extra_closures=(),
                  on_km_change=None):
@@ -177,11 +179,19 @@ class CrossingPost(Control):
             return self.vehicle_lanes[p.vclass]
         return self.pools[p.mode]
 
+    def lanes(self) -> list[BoothPool]:
+        """The classes' lanes of their own here: priority classes', then vehicle classes'."""
+        return list(self.own_lanes.values()) + list(self.vehicle_lanes.values())
+
+    def channel_of(self, p) -> str:
+        """The channel whose queue party ``p`` would join here, as queue reports name it: its mode's, or its class's
+        lane of its own (``mode@<class>``)."""
+        return self.pool_for(p).label if self.own_lanes or self.vehicle_lanes else p.mode
+
     def all_pools(self) -> list[BoothPool]:
         """The pools of every control, in the order parties pass them (a class's own lane after its channel's;
         priority classes' lanes, then vehicle classes')."""
-        return ([pool for control in [self, *self.stages] for pool in control.pools.values()] + list(self.own_lanes.values())
-                + list(self.vehicle_lanes.values()))
+        return [pool for control in [self, *self.stages] for pool in control.pools.values()] + self.lanes()
 
     def is_closed_at(self, t: float, mode: str | None = None) -> bool:
         """Whether the crossing (or its ``mode`` channel) starts no service at ``t``."""

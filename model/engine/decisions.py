@@ -2,7 +2,8 @@
 
 * **Route choice** when leaving home: by the routes' fixed shares, or by a
   multinomial logit on expected travel time plus the wait read in the latest
-  queue report; closed roads and crossings are avoided once known. A closure
+  queue report (of the queue the party would join there: its class's lane of
+  its own where it has one); closed roads and crossings are avoided once known. A closure
   is never a reason to give up: with every reachable crossing closed, people
   go and queue at one (adding the time until it reopens to its cost), and
   with every road closed they wait at home until one reopens.
@@ -11,7 +12,7 @@
 * **Reneging** when patience runs out: divert, walk, or give up, drawn with
   the scenario's probabilities.
 * **Diversion**: the next crossing, chosen by logit on the straight-line
-  distance (times a road factor) and the reported wait.
+  distance (times a road factor) and the reported wait (of its lane, likewise).
 * **Secondary inspection** after the booth: held or not.
 
 Each decision draws from its own stream, and a draw is taken even where the
@@ -43,6 +44,7 @@ class Decisions:
                  routes: dict[str, dict[str, RouteState]], reports: QueueReports):
         self.scenario, self.posts, self.routes, self.reports = scenario, posts, routes, reports
         self.origins = {o.name: o for o in scenario.origins}
+        self.lanes = any(post.lanes() for post in posts.values())  # some class has a lane of its own somewhere
         seed = scenario.seed
         self.choice_uniform = {
             o.name: make_sampler(UNIT_UNIFORM, stream(seed, replication, StreamId.CHOICE, o.name)) for o in scenario.origins
@@ -81,9 +83,9 @@ class Decisions:
             if sum(weights) <= 0:
                 weights = [1.0] * len(options)
         else:
-            waits = self.reports.known_waits_h()
-            costs_h = [(r.expected_travel_min(now) + max(0.0, post.reopens_at(known, mode) - now)) / 60.0 + waits.get((name, mode), 0.0)
-                       for name, r, post in options]
+            waits, lanes = self.reports.known_waits_h(), self.lanes
+            costs_h = [(r.expected_travel_min(now) + max(0.0, post.reopens_at(known, mode) - now)) / 60.0
+                       + waits.get((name, post.channel_of(p) if lanes else mode), 0.0) for name, r, post in options]
             weights = logit_weights(costs_h, origin.choice.logit_scale_per_h)
         return options[pick(weights, draw)][0]
 
@@ -109,7 +111,7 @@ class Decisions:
             km = haversine_km(here_spec.lat, here_spec.lon, post.spec.lat, post.spec.lon) * behaviour.diversion_road_factor
             speed = behaviour.diversion_speed_kmh.mean if p.mode != "foot" else self.scenario.walking.walk_speed_kmh.mean
             options.append((name, km))
-            costs_h.append(km / speed + waits.get((name, p.mode), 0.0))
+            costs_h.append(km / speed + waits.get((name, post.channel_of(p)), 0.0))
         if not options:
             return None
         scale = self.origins[p.origin].choice.logit_scale_per_h

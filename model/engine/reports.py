@@ -3,7 +3,9 @@
 Every ``information.publish_every_min`` each crossing's queue is posted as the
 wait it implies (the work waiting over the booths open), on messaging
 channels; a report reaches people ``information.delay_min`` late. Before the
-first report, or with information off, people expect no wait anywhere.
+first report, or with information off, people expect no wait anywhere. The
+queue of a class's lane of its own is posted apart, as channel
+``mode@<class>``: those who would take that lane read its wait.
 """
 
 from __future__ import annotations
@@ -49,16 +51,23 @@ class QueueReports:
         return self._reports[i] if i >= 0 else _NO_REPORT
 
     def publish(self):
-        """Every few minutes, post each crossing's queue and the wait it implies."""
+        """Every few minutes, post the wait each crossing's queues imply: its channels' (by mode) and its classes'
+        lanes of their own (by their channel, ``mode@<class>``)."""
         while True:
             snapshot = {}
             for name, post in self.posts.items():
                 for mode, pool in post.pools.items():
-                    mult = pool.service_multiplier
-                    service = pool.service
-                    work_min = (service.per_vehicle_min * pool.parties_waiting + service.per_person_min * pool.people_waiting) * mult
-                    booths = pool.booths_open
-                    snapshot[name, mode] = work_min / booths / 60.0 if booths else (INF if pool.parties_waiting else 0.0)
+                    snapshot[name, mode] = _wait_h(pool)
+                for pool in post.lanes():
+                    snapshot[name, pool.label] = _wait_h(pool)
             self._reports.append(snapshot)
             self._times.append(self.env.now)
             yield self.env.timeout(self.information.publish_every_min)
+
+
+def _wait_h(pool) -> float:
+    """The wait (hours) the queue of ``pool`` implies now: the work waiting over the booths open."""
+    service = pool.service
+    work_min = (service.per_vehicle_min * pool.parties_waiting + service.per_person_min * pool.people_waiting) * pool.service_multiplier
+    booths = pool.booths_open
+    return work_min / booths / 60.0 if booths else (INF if pool.parties_waiting else 0.0)
