@@ -22,7 +22,7 @@ from ..analysis.needs import PEAK_DAY
 from ..experiments.one_more_booth import BoothEffect
 from .queue_people import QueuePeople, figure_text, read_queue_people
 from .run_folder import create_text, replace_text, write_table
-from .style import MODE_LABEL, crossing_colours
+from .style import MODE_LABEL, crossing_colours, of_replications
 
 __all__ = ["write_booth_effect", "build_brief", "write_brief", "worst_day", "BOOTH_FILE"]
 
@@ -98,7 +98,7 @@ def _svg_chart(q: QueuePeople, colours: dict[str, str], width: int = 700, height
     return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="people waiting by hour">'
             f'<line x1="{left}" x2="{left}" y1="{top}" y2="{height - bottom}" stroke="#999"/>{"".join(parts)}</svg>'
             f'<div class="legend">{legend} &middot; <span class="night">&#9632;</span> night &middot; people waiting, '
-            f'hour by hour ({"mean of the runs" if q.scenario.replications > 1 else "one run"})</div>')
+            f'hour by hour ({of_replications("mean", q.scenario.replications, "run")})</div>')
 
 
 def _peak(q: QueuePeople) -> tuple[str, pd.Series] | None:

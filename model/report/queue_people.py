@@ -67,8 +67,9 @@ class QueuePeople:
         """The first row of ``table`` (one of this object's) for ``crossing`` and ``period``; None if it has none."""
         rows = self._rows.get(id(table))
         if rows is None:
-            keys = list(zip(table["crossing"], table["period"]))
-            rows = self._rows[id(table)] = {key: i for i, key in reversed(list(enumerate(keys)))}
+            rows = self._rows[id(table)] = {}
+            for i, key in enumerate(zip(table["crossing"], table["period"])):
+                rows.setdefault(key, i)
         at = rows.get((crossing, period))
         return None if at is None else table.iloc[at]
 

@@ -129,9 +129,10 @@ class Clock:
         return axis
 
 
-def of_replications(statistic: str, replications: int) -> str:
-    """What a line or marker shows, as a page says it: "mean of the replications", or "one replication"."""
-    return f"{statistic} of the replications" if replications > 1 else "one replication"
+def of_replications(statistic: str, replications: int, word: str = "replication") -> str:
+    """What a line or marker shows, as a page says it: "mean of the replications", or "one replication" (``word``:
+    "run" on the planner's brief)."""
+    return f"{statistic} of the {word}s" if replications > 1 else f"one {word}"
 
 
 def intervals_note(replications: int) -> str:
