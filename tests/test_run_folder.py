@@ -474,3 +474,15 @@ def test_tables_option_writes_csv_as_well_or_only_the_summary_and_the_report_is_
     else:
         with pytest.raises(Exception, match="--tables summary"):
             read_table(folder, "parties")
+
+
+@pytest.mark.parametrize("replications, says, never", [(1, "1 replication, its figures", "means"),
+                                                         (2, "2 replications, figures are their means", "its figures")])
+def test_the_console_summary_says_whether_its_figures_are_means(capsys, replications, says, never):
+    from model.experiments import simulate
+    from model.scenario import load_scenario
+
+    cli_run.print_summary(simulate(load_scenario(SCENARIO), replications), 0.0)
+    head = capsys.readouterr().out.splitlines()[:2]
+    assert says in head[0] and never not in head[0]
+    assert "(mean)" not in head[1]

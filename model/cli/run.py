@@ -246,10 +246,12 @@ def print_summary(results: Results, seconds: float) -> None:
     """People departed, crossed and waiting per crossing; peak queue and when."""
     k = results.kpis.set_index(["crossing", "kpi"])
     s = results.scenario
+    reps = results.replications
+    shown = f"{reps} replications, figures are their means" if reps > 1 else "1 replication, its figures"
     print(f"{s.name}: {s.start:%Y-%m-%d %H:%M} to {s.end:%Y-%m-%d %H:%M} ({s.timezone}), seed {s.seed}, "
-          f"{results.replications} replication(s), {seconds:.1f} s")
-    print(f"{'crossing':<16}{'departed':>10}{'crossed':>10}{'waiting':>10}{'peak km':>9}  {'peak at (mean)':<18}"
-          f"{'surge cleared (mean)':<26}surge wait, median per person")
+          f"{shown}, {seconds:.1f} s")
+    print(f"{'crossing':<16}{'departed':>10}{'crossed':>10}{'waiting':>10}{'peak km':>9}  {'peak at':<18}"
+          f"{'surge cleared':<26}surge wait, median per person")
     for name in [c.name for c in s.crossings] + ["all"]:
         def v(kpi):
             return k.loc[(name, kpi), "mean"]
