@@ -28,7 +28,8 @@ Prints figures only, no pass/fail:
    and the serial tail after the replications (joining, writing, the
    report's own part: the rest of the wall time); beside it, the most
    any two workers can get here (two independent processes doing the same
-   replications at once, against one alone). Then the CPU time of each phase,
+   replications at once, against one alone), and the ratio with the start-up
+   taken off both runs. Then the CPU time of each phase,
    run serially in this process: engine, per-replication figures and table
    pieces (what workers do besides the engine), joining the tables, writing
    them, the report.
@@ -212,7 +213,7 @@ def end_to_end(replications: int, profile: bool) -> None:
     sections = timing[2].get("report sections", 0.0)
     for workers in (1, 2):
         phases = ", ".join(f"{k} {v:.2f}" for k, v in timing[workers].items() if v)
-        print(f"  {workers} worker{'s' if workers > 1 else ' '}: {walls[workers]:.1f} s wall (phases, s: {phases})")
+        print(f"  {workers} worker{'s' if workers > 1 else ' '}: {walls[workers]:.2f} s wall (phases, s: {phases})")
     print(f"  2 workers against 1: {walls[1] / walls[2]:.2f}x faster end to end")
     tail = walls[2] - head - replicating - sections
     print(f"  the 2-worker run, {walls[2]:.2f} s wall:")
@@ -232,6 +233,8 @@ def end_to_end(replications: int, profile: bool) -> None:
     print(f"  CPU of all the run's processes: 1 worker {cpus[1]:.2f} s, 2 workers {cpus[2]:.2f} s. On 2 cores the 2-worker "
           f"run needs at least {cpus[2] / 2:.2f} s even with nothing serial (at most {2 * walls[1] / cpus[2]:.2f}x faster than "
           f"1), and {floor:.2f} s with its start-up serial (at most {walls[1] / floor:.2f}x)")
+    print(f"  with no start-up at all (both runs {head:.2f} s shorter), 2 workers would be {(walls[1] - head) / (walls[2] - head):.2f}x "
+          f"faster than 1: what the replications, the report's sections and the tail give on their own")
 
     s = load_scenario(DEFAULT)
     clock = time.process_time
