@@ -7,6 +7,7 @@ A4-wide screen, and a phone's, without sideways scrolling.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from argparse import Namespace
@@ -91,8 +92,6 @@ def test_brief_auto_is_on_for_a_run_estimated_short(capsys):
 
 
 def test_one_run_has_no_intervals_to_speak_of(folder, tmp_path):
-    import shutil
-
     copy = tmp_path / "one"
     shutil.copytree(folder, copy)
     text = (copy / "scenario.toml").read_text(encoding="utf-8")

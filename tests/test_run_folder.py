@@ -28,9 +28,11 @@ import model.cli.run as cli_run
 import model.experiments.mmc_check as mmc_check
 import model.experiments.replications as replications
 from model.cli import main
+from model.experiments import simulate
 from model.report import run_folder
 from model.report.run_folder import RunFolder, RunFolderError, check_destination, remove_stale
 from model.report.run_tables import REQUIRED_FILES
+from model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "params" / "one_crossing_constant.toml"
@@ -418,7 +420,6 @@ def test_two_threads_writing_at_the_same_instant_get_their_own_folders(tmp_path)
 
 
 def test_threads_writing_whole_run_folders_at_once_write_complete_ones(run, tmp_path):
-    from model import load_scenario, simulate
     from model.report.run_folder import write_results
 
     results = simulate(load_scenario(run / "scenario.toml"), workers=1)
@@ -479,9 +480,6 @@ def test_tables_option_writes_csv_as_well_or_only_the_summary_and_the_report_is_
 @pytest.mark.parametrize("replications, says, never", [(1, "1 replication, its figures", "means"),
                                                          (2, "2 replications, figures are their means", "its figures")])
 def test_the_console_summary_says_whether_its_figures_are_means(capsys, replications, says, never):
-    from model.experiments import simulate
-    from model.scenario import load_scenario
-
     cli_run.print_summary(simulate(load_scenario(SCENARIO), replications), 0.0)
     head = capsys.readouterr().out.splitlines()[:2]
     assert says in head[0] and never not in head[0]
